@@ -1,0 +1,26 @@
+"""Shared fixtures: project paths and the optional ../shared reference files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """Path of an upstream reference file in ../shared; skip the test when it is absent."""
+    path = SHARED / relative
+    if not path.is_file():
+        pytest.skip(
+            f"reference file ../shared/{relative} is absent (only CI and dev machines have "
+            "../shared); this conformance test needs it"
+        )
+    return path
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
