@@ -1,0 +1,84 @@
+"""Small in-process fake functions on a free loopback port, for tests of the render harness."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import crossplane.function.proto.v1.run_function_pb2 as fnv1
+import crossplane.function.proto.v1.run_function_pb2_grpc as grpcv1
+import crossplane.function.proto.v1beta1.run_function_pb2 as fnv1beta1
+import crossplane.function.proto.v1beta1.run_function_pb2_grpc as grpcv1beta1
+import grpc
+
+from scripts.render.runner import ANNOTATION_RUNTIME, ANNOTATION_TARGET, RUNTIME_DEVELOPMENT
+
+Handler = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
+
+
+@dataclass
+class FakeFunction:
+    """A running fake: its target and every request it received (as v1 messages)."""
+
+    target: str
+    requests: list[fnv1.RunFunctionRequest] = field(default_factory=list)
+
+
+class _V1(grpcv1.FunctionRunnerServiceServicer):
+    def __init__(self, fake: FakeFunction, handler: Handler) -> None:
+        self.fake, self.handler = fake, handler
+
+    def RunFunction(self, request, _context):  # noqa: N802 - gRPC method name
+        copy = fnv1.RunFunctionRequest()
+        copy.CopyFrom(request)
+        self.fake.requests.append(copy)
+        return self.handler(copy)
+
+
+class _V1beta1(grpcv1beta1.FunctionRunnerServiceServicer):
+    def __init__(self, fake: FakeFunction, handler: Handler) -> None:
+        self.fake, self.handler = fake, handler
+
+    def RunFunction(self, request, _context):  # noqa: N802 - gRPC method name
+        req = fnv1.RunFunctionRequest.FromString(request.SerializeToString())
+        self.fake.requests.append(req)
+        return fnv1beta1.RunFunctionResponse.FromString(self.handler(req).SerializeToString())
+
+
+@contextlib.contextmanager
+def serve_fake(handler: Handler, *, versions: tuple[str, ...] = ("v1",)) -> Iterator[FakeFunction]:
+    """Serve ``handler`` on 127.0.0.1:<free port> with the given protocol versions."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    port = server.add_insecure_port("127.0.0.1:0")
+    fake = FakeFunction(target=f"127.0.0.1:{port}")
+    if "v1" in versions:
+        grpcv1.add_FunctionRunnerServiceServicer_to_server(_V1(fake, handler), server)
+    if "v1beta1" in versions:
+        grpcv1beta1.add_FunctionRunnerServiceServicer_to_server(_V1beta1(fake, handler), server)
+    server.start()
+    try:
+        yield fake
+    finally:
+        server.stop(grace=None)
+
+
+def passthrough(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """A function with no opinion: desired state and context pass through."""
+    return fnv1.RunFunctionResponse(desired=req.desired, context=req.context)
+
+
+def function_manifest(
+    name: str, target: str | None = None, *, runtime: str = RUNTIME_DEVELOPMENT
+) -> dict:
+    """A Function manifest with the render runtime annotations."""
+    annotations = {ANNOTATION_RUNTIME: runtime} if runtime else {}
+    if target:
+        annotations[ANNOTATION_TARGET] = target
+    return {
+        "apiVersion": "pkg.crossplane.io/v1",
+        "kind": "Function",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {"package": f"xpkg.example.org/{name}:v0.1.0"},
+    }

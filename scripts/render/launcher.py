@@ -1,0 +1,155 @@
+"""Start this project's function on a free loopback port for the duration of a render."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+import grpc
+
+from scripts.render.errors import RenderError
+from scripts.render.runner import ANNOTATION_RUNTIME, ANNOTATION_TARGET, RUNTIME_DEVELOPMENT
+
+FUNCTION_NAME = "function-ephemeral-cluster"
+STOP_GRACE_SECONDS = 5.0
+_TAIL_BYTES = 4096
+_TAIL_LINES = 8
+
+
+def default_command() -> list[str]:
+    """The project's function CLI from this interpreter's environment."""
+    script = Path(sys.executable).with_name(FUNCTION_NAME)
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from function.main import cli; cli()"]
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.flush()
+    log.seek(0, os.SEEK_END)
+    size = log.tell()
+    log.seek(max(0, size - _TAIL_BYTES))
+    lines = log.read().decode("utf-8", "replace").strip().splitlines()[-_TAIL_LINES:]
+    return " | ".join(line.strip() for line in lines if line.strip()) or "(no output)"
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_ready(proc: subprocess.Popen, port: int, timeout: float, log: IO[bytes]) -> None:
+    """Until the process answers gRPC; fail with its output if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code = proc.poll()
+        if code is not None:
+            raise RenderError(f"the function exited with code {code} during startup: {_tail(log)}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RenderError(
+                f"the function did not become ready within {timeout:g}s: {_tail(log)}"
+            )
+        if _listening(port):
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                try:
+                    grpc.channel_ready_future(channel).result(timeout=min(left, 1.0))
+                except grpc.FutureTimeoutError:
+                    continue
+                return
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM by PID, SIGKILL after a grace period."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def running_function(
+    command: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    startup_timeout: float = 20.0,
+) -> Iterator[str]:
+    """Run the function with ``--insecure --address 127.0.0.1:PORT``; yield that address."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    argv = [*(command or default_command()), "--insecure", "--address", address]
+    with tempfile.TemporaryFile() as log:
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RenderError(f"cannot start the function ({argv[0]}): {exc.strerror}") from None
+        try:
+            _wait_ready(proc, port, startup_timeout, log)
+            yield address
+        finally:
+            _stop(proc)
+
+
+def is_project_function(function: Mapping) -> bool:
+    """Whether a Function manifest is this project's function (by name or package)."""
+    meta = function.get("metadata") or {}
+    package = str((function.get("spec") or {}).get("package", ""))
+    repository = package.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return FUNCTION_NAME in (meta.get("name"), repository)
+
+
+def route_to(functions: Sequence[Mapping], target: str) -> list[dict]:
+    """Point this project's Development-runtime Functions at ``target``.
+
+    Only Functions named ``function-ephemeral-cluster`` (or whose package is) are rerouted, so
+    other functions of a pipeline keep their own targets.
+    """
+    out: list[dict] = []
+    routed = 0
+    for original in functions:
+        fn = dict(original)
+        annotations = dict((fn.get("metadata") or {}).get("annotations") or {})
+        if is_project_function(fn) and annotations.get(ANNOTATION_RUNTIME) == RUNTIME_DEVELOPMENT:
+            annotations[ANNOTATION_TARGET] = target
+            fn["metadata"] = {**fn["metadata"], "annotations": annotations}
+            routed += 1
+        out.append(fn)
+    if not routed:
+        raise RenderError(
+            f"--start-function: no Function named {FUNCTION_NAME} with "
+            f'{ANNOTATION_RUNTIME}: "{RUNTIME_DEVELOPMENT}" in the Functions file'
+        )
+    return out
