@@ -82,3 +82,78 @@ def function_manifest(
         "metadata": {"name": name, "annotations": annotations},
         "spec": {"package": f"xpkg.example.org/{name}:v0.1.0"},
     }
+
+
+XR_API_VERSION = "ci.openshift.org/v1alpha1"
+XR_KIND = "XTestPlatformCluster"
+
+
+def xr_manifest(name: str = "x1", **fields: object) -> dict:
+    """A minimal XR of the project's type; extra top-level fields (spec, metadata) merge in."""
+    xr: dict = {
+        "apiVersion": XR_API_VERSION,
+        "kind": XR_KIND,
+        "metadata": {"name": name},
+        "spec": {},
+    }
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(xr.get(key), dict):
+            xr[key] = {**xr[key], **value}
+        else:
+            xr[key] = value
+    return xr
+
+
+def composition_manifest(*steps: dict | tuple[str, str], name: str = "comp") -> dict:
+    """A Pipeline Composition for the project's XR type; a step is (step, function) or a dict."""
+    pipeline = [
+        s if isinstance(s, dict) else {"step": s[0], "functionRef": {"name": s[1]}} for s in steps
+    ]
+    return {
+        "apiVersion": "apiextensions.crossplane.io/v1",
+        "kind": "Composition",
+        "metadata": {"name": name},
+        "spec": {
+            "compositeTypeRef": {"apiVersion": XR_API_VERSION, "kind": XR_KIND},
+            "mode": "Pipeline",
+            "pipeline": pipeline,
+        },
+    }
+
+
+def probe(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Passthrough that also desires a ``probe`` ConfigMap, so a caller can see it answered."""
+    rsp = passthrough(req)
+    rsp.meta.tag = req.meta.tag
+    rsp.desired.resources["probe"].resource.update({"apiVersion": "v1", "kind": "ConfigMap"})
+    rsp.desired.resources["probe"].ready = fnv1.READY_TRUE
+    return rsp
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m scripts.render.fakes --insecure --address HOST:PORT``: serve ``probe``.
+
+    A stand-in for the real function in launcher tests; writes its PID to
+    ``$FAKE_FUNCTION_PIDFILE`` when set.
+    """
+    import argparse  # noqa: PLC0415 - only the command-line path needs it
+    import os  # noqa: PLC0415
+    import pathlib  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--insecure", action="store_true")
+    args = parser.parse_args(argv)
+    if pidfile := os.environ.get("FAKE_FUNCTION_PIDFILE"):
+        pathlib.Path(pidfile).write_text(str(os.getpid()), encoding="utf-8")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    grpcv1.add_FunctionRunnerServiceServicer_to_server(
+        _V1(FakeFunction(args.address), probe), server
+    )
+    server.add_insecure_port(args.address)
+    server.start()
+    server.wait_for_termination()
+
+
+if __name__ == "__main__":
+    main()

@@ -66,8 +66,15 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper that prints multi-line strings as literal blocks, like Go's YAML encoder."""
 
 
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
+    style = None
+    if _LINE_BREAKS.intersection(data):
+        style = '"'  # PyYAML would print these unquoted and read them back as spaces
+    elif "\n" in data:
+        style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 

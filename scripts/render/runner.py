@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping
 
@@ -53,45 +52,16 @@ class FunctionClient:
         self.target = target
         self._channel: grpc.Channel | None = None
 
-    def _connect(self, deadline: float, timeout: float) -> grpc.Channel:
-        """Open the channel; fail at once when the target refuses, else at the deadline."""
-        if self._channel is not None:
-            return self._channel
-        channel = grpc.insecure_channel(self.target)
-        settled = threading.Event()
-        seen: list[grpc.ChannelConnectivity] = []
-
-        def watch(state: grpc.ChannelConnectivity) -> None:
-            seen.append(state)
-            if state in (
-                grpc.ChannelConnectivity.READY,
-                grpc.ChannelConnectivity.TRANSIENT_FAILURE,
-                grpc.ChannelConnectivity.SHUTDOWN,
-            ):
-                settled.set()
-
-        channel.subscribe(watch, try_to_connect=True)
-        settled.wait(max(0.0, deadline - time.monotonic()))
-        channel.unsubscribe(watch)
-        if grpc.ChannelConnectivity.READY not in seen:
-            channel.close()
-            if settled.is_set():
-                raise RenderError(
-                    f'cannot connect to Function "{self.name}" at {self.target}: connection '
-                    "failed (is it running there with --insecure?)"
-                )
-            raise RenderError(
-                f'cannot connect to Function "{self.name}" at {self.target}: not ready within '
-                f"{_seconds(timeout)} (--timeout)"
-            )
-        self._channel = channel
-        return channel
+    def _connect(self) -> grpc.Channel:
+        if self._channel is None:
+            self._channel = grpc.insecure_channel(self.target)
+        return self._channel
 
     def run(
         self, req: fnv1.RunFunctionRequest, *, deadline: float, timeout: float
     ) -> fnv1.RunFunctionResponse:
         """One RunFunction call, bounded by the render's deadline."""
-        channel = self._connect(deadline, timeout)
+        channel = self._connect()
         try:
             try:
                 return grpcv1.FunctionRunnerServiceStub(channel).RunFunction(
@@ -107,6 +77,12 @@ class FunctionClient:
             return fnv1.RunFunctionResponse.FromString(rsp.SerializeToString())
         except grpc.RpcError as exc:
             code = exc.code()
+            if code == grpc.StatusCode.UNAVAILABLE:
+                # Without wait-for-ready a refused connection fails the call at once.
+                raise RenderError(
+                    f'cannot connect to Function "{self.name}" at {self.target}: '
+                    f"{exc.details()} (is it running there with --insecure?)"
+                ) from None
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise RenderError(
                     f'Function "{self.name}" did not answer within {_seconds(timeout)} (--timeout)'
