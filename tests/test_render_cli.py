@@ -342,3 +342,20 @@ def test_console_script_prints_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"xp-render: error: cannot read {tmp_path / 'nope.yaml'}: no such file or directory"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1m", 60),
+        ("30s", 30),
+        ("1m30s", 90),
+        ("500ms", 0.5),
+        ("1h", 3600),
+        ("1.5s", 1.5),
+        ("2m0.5s", 120.5),
+        ("100us", 1e-4),
+    ],
+)
+def test_go_durations(text, seconds):
+    assert cli.duration(text) == pytest.approx(seconds)

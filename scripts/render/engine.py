@@ -17,6 +17,7 @@ from google.protobuf import struct_pb2 as structpb
 
 from scripts.render import requirements
 from scripts.render.composed import render_composed, resource_name
+from scripts.render.composition import check_composition
 from scripts.render.errors import RenderError
 from scripts.render.loading import decode_secret_data, describe
 from scripts.render.output import (
@@ -33,64 +34,12 @@ from scripts.render.xrd import apply_xrd_defaults
 
 __all__ = ["RenderError", "Rendered", "documents", "dump_yaml", "render"]
 
-COMPOSITION_API_VERSION = "apiextensions.crossplane.io/v1"
 CAPABILITIES = (
     fnv1.CAPABILITY_CAPABILITIES,
     fnv1.CAPABILITY_REQUIRED_RESOURCES,
     fnv1.CAPABILITY_CREDENTIALS,
     fnv1.CAPABILITY_CONDITIONS,
 )
-
-
-def _selector_labels(xr: Mapping) -> Mapping:
-    spec = xr.get("spec") or {}
-    selector = (spec.get("crossplane") or {}).get("compositionSelector") or spec.get(
-        "compositionSelector"
-    )
-    return (selector or {}).get("matchLabels") or {}
-
-
-def check_composition(xr: Mapping, composition: Mapping) -> list[dict]:
-    """Rule 1: a v1 Pipeline Composition for this XR's type; returns its pipeline steps."""
-    if (
-        composition.get("apiVersion") != COMPOSITION_API_VERSION
-        or composition.get("kind") != "Composition"
-    ):
-        raise RenderError(f"not a composition: {describe(composition)}")
-    meta = composition.get("metadata") or {}
-    spec = composition.get("spec") or {}
-    ref = spec.get("compositeTypeRef") or {}
-    if ref.get("kind") != xr.get("kind"):
-        raise RenderError(
-            f"composition's compositeTypeRef.kind ({ref.get('kind')}) does not match XR's kind "
-            f"({xr.get('kind')})"
-        )
-    if ref.get("apiVersion") != xr.get("apiVersion"):
-        raise RenderError(
-            f"composition's compositeTypeRef.apiVersion ({ref.get('apiVersion')}) does not "
-            f"match XR's apiVersion ({xr.get('apiVersion')})"
-        )
-    comp_labels = meta.get("labels") or {}
-    for key, value in _selector_labels(xr).items():
-        if key not in comp_labels:
-            raise RenderError(f'composition "{meta.get("name")}" is missing required label "{key}"')
-        if comp_labels[key] != value:
-            raise RenderError(
-                f'composition "{meta.get("name")}" has incorrect value for label "{key}": '
-                f'want "{value}", got "{comp_labels[key]}"'
-            )
-    if spec.get("mode") != "Pipeline":
-        raise RenderError(
-            "render only supports Composition Function pipelines: Composition "
-            f'"{meta.get("name")}" must use spec.mode: Pipeline'
-        )
-    steps = spec.get("pipeline") or []
-    for index, step in enumerate(steps):
-        if not step.get("step") or not (step.get("functionRef") or {}).get("name"):
-            raise RenderError(
-                f"composition spec.pipeline[{index}] needs both step and functionRef.name"
-            )
-    return steps
 
 
 def observed_by_name(observed: Sequence[Mapping]) -> dict[str, dict]:
