@@ -8,8 +8,6 @@ from scripts.render.composition import check_composition
 from scripts.render.errors import RenderError
 from scripts.render.fakes import composition_manifest, xr_manifest
 
-# -------------------------------------------------------------------------------------
-
 
 def _composition(**changes) -> dict:
     comp = composition_manifest(("s1", "fn"))

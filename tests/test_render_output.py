@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scripts.render.errors import RenderError
 from scripts.render.output import Rendered, documents, dump_yaml, from_struct, normalise, to_struct
 
 XR = {"apiVersion": "a/v1", "kind": "XR", "metadata": {"name": "x"}}
@@ -77,3 +79,8 @@ def test_struct_round_trip_keeps_integral_numbers_as_ints(data):
 def test_normalise_is_recursive_and_leaves_bools():
     assert normalise({"a": [1.0, 1.5, True, {"b": 2.0}]}) == {"a": [1, 1.5, True, {"b": 2}]}
     assert isinstance(normalise({"a": 1.0})["a"], int)
+
+
+def test_non_json_values_are_a_render_error():
+    with pytest.raises(RenderError, match="cannot encode a manifest as JSON"):
+        to_struct({"data": b"\x00binary"})

@@ -9,6 +9,8 @@ import yaml
 from google.protobuf import json_format
 from google.protobuf import struct_pb2 as structpb
 
+from scripts.render.errors import RenderError
+
 RENDER_API_VERSION = "render.crossplane.io/v1beta1"
 
 
@@ -38,8 +40,11 @@ def normalise(value: Any) -> Any:
 
 
 def to_struct(data: dict) -> structpb.Struct:
-    """Encode a plain mapping as a protobuf Struct."""
-    return json_format.ParseDict(data, structpb.Struct())
+    """Encode a plain mapping as a protobuf Struct (JSON values only)."""
+    try:
+        return json_format.ParseDict(data, structpb.Struct())
+    except (json_format.ParseError, TypeError, ValueError, OverflowError) as exc:
+        raise RenderError(f"cannot encode a manifest as JSON for the function: {exc}") from None
 
 
 def from_struct(struct: structpb.Struct) -> dict:
