@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
@@ -359,3 +362,39 @@ def test_console_script_prints_no_traceback(tmp_path):
 )
 def test_go_durations(text, seconds):
     assert cli.duration(text) == pytest.approx(seconds)
+
+
+def test_sigterm_during_render_stops_the_started_function(tmp_path):
+    pidfile = tmp_path / "pid"
+    env = {
+        **os.environ,
+        "XP_RENDER_FUNCTION_COMMAND": f"{sys.executable} -m scripts.render.fakes",
+        "FAKE_FUNCTION_PIDFILE": str(pidfile),
+        "FAKE_FUNCTION_DELAY": "30",
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "scripts.render.cli",
+        dump(tmp_path / "xr.yaml", xr_manifest()),
+        dump(tmp_path / "comp.yaml", composition_manifest(("s1", "function-ephemeral-cluster"))),
+        dump(tmp_path / "fns.yaml", function_manifest("function-ephemeral-cluster")),
+        "--start-function",
+    ]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the render call is now waiting on the slow function
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert out == b""
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

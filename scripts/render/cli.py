@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from scripts.render import loading
 from scripts.render.engine import render
@@ -71,6 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so the started function is stopped on the way out."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args: argparse.Namespace) -> str:
     """Load the inputs, render, and return the YAML stream (nothing is printed on failure)."""
     xr = loading.read_one(args.composite_resource, "composite resource (XR)")
@@ -85,6 +100,7 @@ def run(args: argparse.Namespace) -> str:
     context = loading.parse_context(args.context_values, args.context_files)
     with contextlib.ExitStack() as stack:
         if args.start_function:
+            stack.enter_context(_exit_on_sigterm())
             functions = route_to(functions, stack.enter_context(running_function()))
         rendered = render(
             xr=xr,

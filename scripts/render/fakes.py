@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m scripts.render.fakes --insecure --address HOST:PORT``: serve ``probe``.
 
     A stand-in for the real function in launcher tests; writes its PID to
-    ``$FAKE_FUNCTION_PIDFILE`` when set.
+    ``$FAKE_FUNCTION_PIDFILE`` when set and waits ``$FAKE_FUNCTION_DELAY`` seconds per call.
     """
     import argparse  # noqa: PLC0415 - only the command-line path needs it
     import os  # noqa: PLC0415
@@ -146,9 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if pidfile := os.environ.get("FAKE_FUNCTION_PIDFILE"):
         pathlib.Path(pidfile).write_text(str(os.getpid()), encoding="utf-8")
+    delay = float(os.environ.get("FAKE_FUNCTION_DELAY", "0"))
+
+    def handler(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        time.sleep(delay)
+        return probe(req)
+
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     grpcv1.add_FunctionRunnerServiceServicer_to_server(
-        _V1(FakeFunction(args.address), probe), server
+        _V1(FakeFunction(args.address), handler), server
     )
     server.add_insecure_port(args.address)
     server.start()

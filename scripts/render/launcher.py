@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -20,13 +21,20 @@ from scripts.render.errors import RenderError
 from scripts.render.runner import ANNOTATION_RUNTIME, ANNOTATION_TARGET, RUNTIME_DEVELOPMENT
 
 FUNCTION_NAME = "function-ephemeral-cluster"
+COMMAND_ENV = "XP_RENDER_FUNCTION_COMMAND"
 STOP_GRACE_SECONDS = 5.0
 _TAIL_BYTES = 4096
 _TAIL_LINES = 8
 
 
 def default_command() -> list[str]:
-    """The project's function CLI from this interpreter's environment."""
+    """The project's function CLI from this interpreter's environment.
+
+    ``$XP_RENDER_FUNCTION_COMMAND`` (split like a shell would) replaces it, e.g. to try another
+    build of the function.
+    """
+    if override := os.environ.get(COMMAND_ENV, "").strip():
+        return shlex.split(override)
     script = Path(sys.executable).with_name(FUNCTION_NAME)
     if script.is_file():
         return [str(script)]
