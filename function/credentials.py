@@ -1,0 +1,103 @@
+"""Where the cluster's kubeconfig and kubeAdminPassword come from, and the `credentials` Object.
+
+Two designs exist on app.ci. New controllers put the credentials in a Secret named by the EC's
+`status.secretRef`; the function observes that Secret with an Observe-only Object whose
+connection details carry the two keys (provider-kubernetes decodes `data.*`, so they arrive as
+the exact bytes). Old controllers wrote `status.kubeconfig` / `status.kubeAdminPassword` into
+the EC itself. Credential values are bytes end to end and are never logged or put in status.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from function import mapping, observed, structs
+from function.input import Input
+
+KUBECONFIG, PASSWORD = mapping.CONNECTION_KEYS
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    """The credentials found this call (possibly none) and the `credentials` Object to compose."""
+
+    details: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
+    source: str = "none"  # "secretRef", "status" or "none"
+    obj: structs.Struct | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def available(self) -> bool:
+        """A non-empty kubeconfig is known."""
+        return bool(self.details.get(KUBECONFIG))
+
+
+def _wants_secret_ref(cfg: Input, ec: observed.EphemeralCluster | None) -> bool:
+    if cfg.credentials_mode == "secretRef":
+        return True
+    if cfg.credentials_mode == "status":
+        return False
+    return ec is not None and bool(ec.secret_ref)
+
+
+def observed_details(res: fnv1.Resource | None) -> dict[str, bytes]:
+    """The two keys from an observed `credentials` Object.
+
+    Connection details first (the normal path); else the Secret data in
+    status.atProvider.manifest, which provider-kubernetes also reports unless it runs with
+    secret sanitization (then only a `redacted` key is there and nothing is taken).
+    """
+    if res is None:
+        return {}
+    details = {
+        key: bytes(res.connection_details[key])
+        for key in mapping.CONNECTION_KEYS
+        if key in res.connection_details
+    }
+    if details.get(KUBECONFIG):
+        return details
+    data = structs.strings(res.resource, "status", "atProvider", "manifest", "data")
+    decoded: dict[str, bytes] = {}
+    for key in mapping.CONNECTION_KEYS:
+        if key in data:
+            try:
+                decoded[key] = base64.b64decode(data[key], validate=True)
+            except (binascii.Error, ValueError):
+                return {}
+    return decoded if decoded.get(KUBECONFIG) else details
+
+
+def _status_details(ec: observed.EphemeralCluster | None) -> dict[str, bytes]:
+    if ec is None:
+        return {}
+    status = structs.sub(ec.manifest, "status")
+    details: dict[str, bytes] = {}
+    for key in mapping.CONNECTION_KEYS:
+        value = structs.string(status, key)
+        if value is not None:
+            details[key] = value.encode("utf-8")
+    return details
+
+
+def resolve(
+    req: fnv1.RunFunctionRequest,
+    xr: observed.Composite,
+    cfg: Input,
+    ec: observed.EphemeralCluster | None,
+) -> Credentials:
+    """The credentials per the input's mode, and the Observe-only Object when secretRef applies.
+
+    No Object is composed before the EC names its Secret: observing a placeholder Secret only
+    produces errors until provisioning ends.
+    """
+    if _wants_secret_ref(cfg, ec):
+        if ec is None or not ec.secret_ref:
+            return Credentials()
+        obj = mapping.credentials_object(xr, cfg, ec.secret_ref)
+        details = observed_details(observed.resource(req, observed.CREDENTIALS))
+        return Credentials(details=details, source="secretRef", obj=obj)
+    details = _status_details(ec)
+    return Credentials(details=details, source="status" if details else "none")

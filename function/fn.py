@@ -1,0 +1,192 @@
+"""The composition function: one step that replaces upstream's five-step pipeline.
+
+This module only orchestrates; each concern lives in its own module (input, observed,
+requirements, mapping, credentials, status, readiness, names). The one rule that shapes the
+flow: desired state is authoritative, so once `ec`, `credentials` or `connection-secret` has
+been observed, every non-FATAL response contains it (re-emitted as observed when it cannot be
+computed this time). Anything that must fail fails with a FATAL result, which makes Crossplane
+apply nothing from the call.
+"""
+
+from __future__ import annotations
+
+import datetime
+import traceback
+
+import grpc
+from crossplane.function import logging, response
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+from function import credentials, mapping, names, observed, readiness, requirements, status
+from function import input as fninput
+from function.errors import FatalError
+from function.requirements import Source
+
+FATAL_TTL = datetime.timedelta(seconds=30)
+
+_ENVCFG_REASONS = {
+    Source.PENDING: "WaitingForEnvironmentConfig",
+    Source.MISSING: "EnvironmentConfigNotFound",
+    Source.NO_KEY: "EnvironmentConfigKeyMissing",
+}
+
+
+def _envcfg_condition(
+    rsp: fnv1.RunFunctionResponse,
+    cfg: fninput.Input,
+    cluster: requirements.ClusterName,
+    kept: bool,
+) -> None:
+    """Say whether the Konflux cluster name was found, and what that means for the EC."""
+    if cluster.source is Source.LITERAL:
+        return
+    where = f"EnvironmentConfig {cfg.environment_config_name} (data.{cfg.environment_config_key})"
+    if cluster.found:
+        status.condition(rsp, status.ENVCFG_CONDITION, "True", "Found", f"{where} found")
+        return
+    problem = {
+        Source.PENDING: f"waiting for {where}",
+        Source.MISSING: f"{where} not found",
+        Source.NO_KEY: f"{where} has no value",
+    }[cluster.source]
+    effect = (
+        "keeping the existing EphemeralCluster as observed"
+        if kept
+        else "the EphemeralCluster is not requested until the Konflux cluster name is known"
+    )
+    reason = _ENVCFG_REASONS[cluster.source]
+    status.condition(rsp, status.ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
+
+
+def _tenant(xr: observed.Composite, ec: observed.EphemeralCluster | None) -> str:
+    """The tenant namespace, checked; an already-created EC keeps the tenant it was given."""
+    tenant = xr.tenant or (ec.tenant if ec is not None else "")
+    if not tenant:
+        raise FatalError(
+            xr.tenant_field,
+            "the XR has no tenant namespace (no claimRef namespace, no "
+            f"{observed.CLAIM_NAMESPACE_LABEL} label); create it through a claim",
+        )
+    return names.check_label(tenant, xr.tenant_field, "tenant namespace")
+
+
+def _keep_observed(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
+    """Re-emit every owned resource that was observed but is not in the desired state."""
+    for key in observed.OWNED:
+        if key in rsp.desired.resources:
+            continue
+        res = observed.resource(req, key)
+        if res is not None:
+            rsp.desired.resources[key].resource.CopyFrom(mapping.kept(res.resource))
+
+
+def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """One RunFunction call; raises FatalError for requests that must not be acted on."""
+    cfg = fninput.from_request(req)
+    xr = observed.composite(req)
+    ec = observed.ephemeral_cluster(req)
+    tenant = _tenant(xr, ec)
+    if tenant != xr.tenant:
+        xr = observed.with_tenant(xr, tenant)
+
+    rsp = response.to(req)
+    requirements.request(rsp, cfg)
+    cluster = requirements.cluster_name(req, cfg)
+    cluster_value = cluster.value or (ec.cluster_name if ec is not None else "")
+    _envcfg_condition(rsp, cfg, cluster, kept=not cluster_value and ec is not None)
+
+    if cluster_value:
+        rsp.desired.resources[observed.EC].resource.CopyFrom(
+            mapping.ec_object(xr, cfg, cluster_value, ec)
+        )
+
+    creds = credentials.resolve(req, xr, cfg, ec)
+    if creds.obj is not None:
+        rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
+    details = creds.details
+    if not creds.available:
+        details = credentials.observed_details(observed.resource(req, observed.CREDENTIALS))
+    has_kubeconfig = bool(details.get(credentials.KUBECONFIG))
+    if has_kubeconfig:
+        if xr.v2:
+            rsp.desired.resources[observed.CONNECTION_SECRET].resource.CopyFrom(
+                mapping.connection_secret(xr, details)
+            )
+        else:
+            for key, value in details.items():
+                rsp.desired.composite.connection_details[key] = value
+
+    _keep_observed(req, rsp)
+
+    readiness.set_composed(rsp, observed.EC, ec is not None and ec.cluster_ready)
+    readiness.set_composed(rsp, observed.CREDENTIALS, has_kubeconfig)
+    readiness.set_composed(
+        rsp, observed.CONNECTION_SECRET, has_kubeconfig or _kept_secret_has_kubeconfig(rsp)
+    )
+    is_usable = readiness.usable(ec, has_kubeconfig)
+    if not is_usable:
+        rsp.desired.composite.ready = fnv1.READY_FALSE
+
+    if ec is not None:
+        status.set_status(rsp, ec)
+        status.copy_conditions(rsp, ec)
+    rsp.meta.ttl.FromTimedelta(readiness.ttl(cfg, ec, is_usable))
+    return rsp
+
+
+def _kept_secret_has_kubeconfig(rsp: fnv1.RunFunctionResponse) -> bool:
+    res = rsp.desired.resources.get(observed.CONNECTION_SECRET)
+    return res is not None and bool(
+        observed.structs.string(res.resource, "data", credentials.KUBECONFIG)
+    )
+
+
+def fatal(req: fnv1.RunFunctionRequest, message: str) -> fnv1.RunFunctionResponse:
+    """A FATAL response: Crossplane applies nothing from it, so nothing gets deleted."""
+    rsp = response.to(req, FATAL_TTL)
+    rsp.results.append(
+        fnv1.Result(
+            severity=fnv1.SEVERITY_FATAL,
+            message=message,
+            target=fnv1.TARGET_COMPOSITE_AND_CLAIM,
+        )
+    )
+    return rsp
+
+
+def _where(err: BaseException) -> str:
+    """file:line of the innermost frame: enough to find the bug, carries no data."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
+    """gRPC servicer; every RunFunction call returns a response, never raises."""
+
+    def __init__(self) -> None:
+        """Constructible without arguments (the shared contract)."""
+        self.log = logging.get_logger()
+
+    async def RunFunction(  # noqa: N802 - gRPC method name
+        self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None = None
+    ) -> fnv1.RunFunctionResponse:
+        """Compose; a bad request or a bug becomes a FATAL result with a short message."""
+        try:
+            return compose(req)
+        except FatalError as err:
+            self.log.info("rejected request", tag=req.meta.tag, field=err.field)
+            return fatal(req, str(err))
+        except Exception as err:  # every call must get a response
+            # Only the type and location: exception messages and locals may hold secrets.
+            self.log.error(  # noqa: TRY400 - no traceback: its locals may hold secrets
+                "unexpected error", tag=req.meta.tag, error=type(err).__name__, at=_where(err)
+            )
+            return fatal(
+                req,
+                f"internal error ({type(err).__name__}) in function-ephemeral-cluster; "
+                f"see its log for request tag {req.meta.tag!r}",
+            )

@@ -1,0 +1,172 @@
+"""The step's typed input (`ephemeralcluster.fn.ci.openshift.org/v1beta1` `Input`).
+
+Crossplane never validates a function's input, so the model does: unknown fields and bad
+values are FATAL results that name the field. Every field is optional; defaults are the values
+upstream's five-step Composition hard-codes. Validation runs once per distinct input (the
+input is the same on every call of a Composition revision), so the cost stays off the hot path.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated, Any, Literal
+
+import pydantic
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from function import structs
+from function.errors import FatalError
+
+API_VERSION = "ephemeralcluster.fn.ci.openshift.org/v1beta1"
+KIND = "Input"
+
+_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+Duration = Annotated[
+    str,
+    Field(
+        pattern=_DURATION_RE.pattern,
+        description="A Go-style duration such as 30s, 5m or 1h30m.",
+    ),
+]
+DNSLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=_DNS_LABEL)]
+DNSSubdomain = Annotated[str, Field(min_length=1, max_length=253, pattern=_DNS_SUBDOMAIN)]
+
+
+def seconds(duration: str) -> float:
+    """Seconds in a Go-style duration string already checked by the model's pattern."""
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=False,
+    )
+
+
+class TTL(_Model):
+    """How long Crossplane may cache a response before calling the function again."""
+
+    transitioning: Duration = Field(
+        default="30s",
+        description="TTL while the cluster is being requested, provisioned or torn down.",
+    )
+    steady: Duration = Field(
+        default="5m",
+        description="TTL once the cluster is usable, or finished (Deprovisioned/Failed).",
+    )
+
+    @pydantic.field_validator("transitioning", "steady")
+    @classmethod
+    def _positive(cls, value: str) -> str:
+        if seconds(value) < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    def transitioning_delta(self) -> datetime.timedelta:
+        """The short TTL."""
+        return datetime.timedelta(seconds=seconds(self.transitioning))
+
+    def steady_delta(self) -> datetime.timedelta:
+        """The long TTL."""
+        return datetime.timedelta(seconds=seconds(self.steady))
+
+
+class Input(_Model):
+    """Everything a platform team may tune; a Composition with no input gets upstream's setup."""
+
+    api_version: Literal["ephemeralcluster.fn.ci.openshift.org/v1beta1"] = Field(
+        default=API_VERSION, description="Must be ephemeralcluster.fn.ci.openshift.org/v1beta1."
+    )
+    kind: Literal["Input"] = Field(default=KIND, description="Must be Input.")
+    metadata: dict[str, Any] | None = Field(default=None, description="Ignored.")
+    provider_config_name: DNSSubdomain = Field(
+        default="testplatform-kubernetes-provider-config",
+        description="provider-kubernetes (Cluster)ProviderConfig that reaches app.ci.",
+    )
+    provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
+        default="ClusterProviderConfig",
+        description="Kind of providerConfigRef for namespaced (v2) Objects only.",
+    )
+    target_namespace: DNSLabel = Field(
+        default="ephemeral-cluster",
+        description="Namespace on app.ci where EphemeralClusters are reconciled.",
+    )
+    environment_config_name: DNSSubdomain = Field(
+        default="envcfg",
+        description="EnvironmentConfig holding the Konflux cluster name.",
+    )
+    environment_config_key: str = Field(
+        default="clusterName",
+        min_length=1,
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        description="Key under the EnvironmentConfig's data holding the Konflux cluster name.",
+    )
+    konflux_cluster_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="Literal Konflux cluster name; when set no EnvironmentConfig is requested.",
+    )
+    credentials_mode: Literal["secretRef", "status", "auto"] = Field(
+        default="auto",
+        description=(
+            "Where the kubeconfig comes from: secretRef (the Secret named by the EC's "
+            "status.secretRef), status (old controllers: status.kubeconfig), auto (secretRef "
+            "when the EC has one, else status)."
+        ),
+    )
+    connection_secret_namespace: DNSLabel = Field(
+        default="crossplane-connections",
+        description="Namespace where the credentials Object writes its connection Secret (v1).",
+    )
+    ttl: TTL = Field(default_factory=TTL, description="Response TTLs.")
+
+
+DEFAULT = Input()
+_CACHE_MAX = 64
+_cache: dict[bytes, Input] = {}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts = [f"[{item}]" if isinstance(item, int) else f".{item}" for item in loc]
+    return "input" + "".join(parts)
+
+
+def parse(data: dict[str, Any]) -> Input:
+    """Validate a plain input dict; the first error becomes a FatalError naming its field."""
+    try:
+        return Input.model_validate(data)
+    except pydantic.ValidationError as err:
+        first = err.errors(include_url=False, include_input=False)[0]
+        field = _field_path(first["loc"])
+        problem = first["msg"]
+        if first["type"] == "extra_forbidden":
+            problem = "unknown field"
+        raise FatalError(field, problem) from None
+
+
+def from_request(req: fnv1.RunFunctionRequest) -> Input:
+    """The step input of `req`, validated once per distinct serialized input."""
+    if not req.HasField("input"):
+        return DEFAULT
+    key = req.input.SerializeToString(deterministic=True)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    model = parse(structs.struct_to_dict(req.input))
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[key] = model
+    return model

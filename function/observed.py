@@ -1,0 +1,150 @@
+"""What the function reads from a request: the XR's facts and the observed EphemeralCluster.
+
+Reading goes field by field on the protobuf Structs (no conversion of whole resources), and
+only the few fields the function uses are ever looked at: whatever else a tenant puts in the
+XR spec is never forwarded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from function import structs
+from function.errors import FatalError
+
+EC = "ec"
+CREDENTIALS = "credentials"
+CONNECTION_SECRET = "connection-secret"  # noqa: S105 - a resource name, not a secret
+OWNED = (EC, CREDENTIALS, CONNECTION_SECRET)
+
+ANNOTATION_PREFIX = "ephemeralcluster.ci.openshift.io/"
+TENANT = ANNOTATION_PREFIX + "konflux-tenant"
+CLUSTER = ANNOTATION_PREFIX + "konflux-cluster"
+PIPELINE_RUN = ANNOTATION_PREFIX + "pipeline-run-name"
+TASK_RUN = ANNOTATION_PREFIX + "task-run-name"
+CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
+
+
+@dataclasses.dataclass(frozen=True)
+class Composite:
+    """The XR facts the function acts on."""
+
+    name: str
+    namespace: str  # empty for a v1 (cluster-scoped, claim) XR
+    tenant: str | None
+    tenant_field: str
+    run_annotations: dict[str, str]
+    ci_operator: structs.Value
+    tear_down: bool | None
+    connection_secret_name: str | None
+
+    @property
+    def v2(self) -> bool:
+        """A Crossplane v2 namespaced XR (no claim, no XR connection details)."""
+        return bool(self.namespace)
+
+
+@dataclasses.dataclass(frozen=True)
+class EphemeralCluster:
+    """The EphemeralCluster as provider-kubernetes last observed it on app.ci."""
+
+    phase: str
+    conditions: tuple[dict[str, str], ...]
+    prow_job_id: str
+    prow_job_url: str
+    secret_ref: str
+    cluster_name: str
+    tenant: str
+    tear_down: bool
+    # repr=False: old-style ECs carry the kubeconfig in their status.
+    manifest: structs.Struct = dataclasses.field(repr=False, compare=False)
+
+    def condition(self, typ: str) -> dict[str, str] | None:
+        """The EC condition of type `typ`, if reported."""
+        return next((c for c in self.conditions if c.get("type") == typ), None)
+
+    @property
+    def cluster_ready(self) -> bool:
+        """The reconciler reports a usable cluster."""
+        cond = self.condition("ClusterReady")
+        return cond is not None and cond.get("status") == "True"
+
+
+def composite(req: fnv1.RunFunctionRequest) -> Composite:
+    """The XR facts, or a FatalError naming the XR field that is missing or wrong."""
+    xr = req.observed.composite.resource
+    name = structs.string(xr, "metadata", "name") or ""
+    if not name:
+        raise FatalError("metadata.name", "the XR has no name")
+    namespace = structs.string(xr, "metadata", "namespace") or ""
+    spec = structs.sub(xr, "spec")
+    ci_operator = structs.field(spec, "ciOperator")
+    if ci_operator is None or ci_operator.WhichOneof("kind") != "struct_value":
+        raise FatalError("spec.ciOperator", "required object is missing")
+    tear_value = structs.field(spec, "tearDownCluster")
+    tear_down: bool | None = None
+    if tear_value is not None and tear_value.WhichOneof("kind") != "null_value":
+        if tear_value.WhichOneof("kind") != "bool_value":
+            raise FatalError("spec.tearDownCluster", "must be a boolean")
+        tear_down = tear_value.bool_value
+    if namespace:
+        tenant, tenant_field = namespace, "metadata.namespace"
+    else:
+        tenant = structs.string(spec, "claimRef", "namespace")
+        tenant_field = "spec.claimRef.namespace"
+        if not tenant:
+            labels = structs.strings(xr, "metadata", "labels")
+            tenant = labels.get(CLAIM_NAMESPACE_LABEL) or None
+            tenant_field = f"metadata.labels[{CLAIM_NAMESPACE_LABEL}]"
+    annotations = structs.strings(xr, "metadata", "annotations")
+    runs = {key: annotations[key] for key in (PIPELINE_RUN, TASK_RUN) if annotations.get(key)}
+    return Composite(
+        name=name,
+        namespace=namespace,
+        tenant=tenant or None,
+        tenant_field=tenant_field if tenant else "spec.claimRef.namespace",
+        run_annotations=runs,
+        ci_operator=ci_operator,
+        tear_down=tear_down,
+        connection_secret_name=structs.string(spec, "writeConnectionSecretToRef", "name"),
+    )
+
+
+def resource(req: fnv1.RunFunctionRequest, key: str) -> fnv1.Resource | None:
+    """The observed composed resource `key` (never auto-creates a map entry)."""
+    return req.observed.resources.get(key)
+
+
+def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
+    """The EC inside the observed `ec` Object's status.atProvider.manifest, if any."""
+    obj = resource(req, EC)
+    if obj is None:
+        return None
+    manifest = structs.sub(obj.resource, "status", "atProvider", "manifest")
+    if manifest is None:
+        return None
+    status = structs.sub(manifest, "status")
+    conditions = tuple(
+        {k: v for k, v in structs.struct_to_dict(c).items() if isinstance(v, str)}
+        for c in structs.objects(status, "conditions")
+    )
+    annotations = structs.strings(manifest, "metadata", "annotations")
+    tear = structs.field(manifest, "spec", "tearDownCluster")
+    return EphemeralCluster(
+        manifest=manifest,
+        phase=structs.string(status, "phase") or "",
+        conditions=conditions,
+        prow_job_id=structs.string(status, "prowJobId") or "",
+        prow_job_url=structs.string(status, "prowJobURL") or "",
+        secret_ref=structs.string(status, "secretRef") or "",
+        cluster_name=annotations.get(CLUSTER, ""),
+        tenant=annotations.get(TENANT, ""),
+        tear_down=tear is not None and tear.WhichOneof("kind") == "bool_value" and tear.bool_value,
+    )
+
+
+def with_tenant(xr: Composite, tenant: str) -> Composite:
+    """The XR facts with the tenant taken from the already-created EphemeralCluster."""
+    return dataclasses.replace(xr, tenant=tenant)

@@ -1,0 +1,47 @@
+"""Readiness of each composed resource and of the XR, and the response TTL.
+
+Crossplane treats an unspecified readiness as not ready, so every composed resource gets an
+explicit READY_TRUE or READY_FALSE. The XR is Ready only when the cluster is usable: the EC
+reports `ClusterReady=True`, it is not being torn down, and the kubeconfig has arrived.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from function import observed
+from function.input import Input
+from function.status import FINISHED, TRANSITIONING
+
+
+def flag(ready: bool) -> fnv1.Ready.ValueType:
+    """READY_TRUE or READY_FALSE, never unspecified."""
+    return fnv1.READY_TRUE if ready else fnv1.READY_FALSE
+
+
+def usable(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> bool:
+    """The tenant can use the cluster now."""
+    return (
+        ec is not None
+        and ec.cluster_ready
+        and has_kubeconfig
+        and ec.phase not in TRANSITIONING - {""}
+        and ec.phase not in FINISHED
+        and not ec.tear_down
+    )
+
+
+def ttl(cfg: Input, ec: observed.EphemeralCluster | None, is_usable: bool) -> datetime.timedelta:
+    """Short while anything is moving; long when usable or finished."""
+    if is_usable or (ec is not None and ec.phase in FINISHED):
+        return cfg.ttl.steady_delta()
+    return cfg.ttl.transitioning_delta()
+
+
+def set_composed(rsp: fnv1.RunFunctionResponse, key: str, ready: bool) -> None:
+    """Explicit readiness of a composed resource already in the desired state."""
+    res = rsp.desired.resources.get(key)
+    if res is not None:
+        res.ready = flag(ready)
