@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -33,6 +34,36 @@ class Credentials:
     def available(self) -> bool:
         """A non-empty kubeconfig is known."""
         return bool(self.details.get(KUBECONFIG))
+
+
+_SECRET_KEYS = re.compile(
+    r"^\s*-?\s*(?:token|password|client-key-data|client-certificate-data)\s*:\s*(\S+)\s*$",
+    re.MULTILINE,
+)
+_MIN_FRAGMENT = 6
+
+
+def fragments(details: dict[str, bytes]) -> tuple[str, ...]:
+    """Strings that must never be echoed: the password, the kubeconfig and its key material.
+
+    Used to scrub messages copied from app.ci, in case a controller ever quotes a credential.
+    """
+    out: list[str] = []
+    for key in mapping.CONNECTION_KEYS:
+        text = details.get(key, b"").decode("utf-8", "replace").strip()
+        if len(text) >= _MIN_FRAGMENT:
+            out.append(text)
+    kubeconfig = details.get(KUBECONFIG, b"").decode("utf-8", "replace")
+    out.extend(v for v in _SECRET_KEYS.findall(kubeconfig) if len(v) >= _MIN_FRAGMENT)
+    return tuple(sorted(set(out), key=len, reverse=True))
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every secret fragment replaced."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def _wants_secret_ref(cfg: Input, ec: observed.EphemeralCluster | None) -> bool:

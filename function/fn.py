@@ -36,7 +36,7 @@ def _envcfg_condition(
     rsp: fnv1.RunFunctionResponse,
     cfg: fninput.Input,
     cluster: requirements.ClusterName,
-    kept: bool,
+    ec: observed.EphemeralCluster | None,
 ) -> None:
     """Say whether the Konflux cluster name was found, and what that means for the EC."""
     if cluster.source is Source.LITERAL:
@@ -50,11 +50,12 @@ def _envcfg_condition(
         Source.MISSING: f"{where} not found",
         Source.NO_KEY: f"{where} has no value",
     }[cluster.source]
-    effect = (
-        "keeping the existing EphemeralCluster as observed"
-        if kept
-        else "the EphemeralCluster is not requested until the Konflux cluster name is known"
-    )
+    if ec is not None and ec.cluster_name:
+        effect = "keeping the existing EphemeralCluster with the cluster name it was created with"
+    elif ec is not None:
+        effect = "keeping the existing EphemeralCluster as observed"
+    else:
+        effect = "the EphemeralCluster is not requested until the Konflux cluster name is known"
     reason = _ENVCFG_REASONS[cluster.source]
     status.condition(rsp, status.ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
 
@@ -94,7 +95,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     requirements.request(rsp, cfg)
     cluster = requirements.cluster_name(req, cfg)
     cluster_value = cluster.value or (ec.cluster_name if ec is not None else "")
-    _envcfg_condition(rsp, cfg, cluster, kept=not cluster_value and ec is not None)
+    _envcfg_condition(rsp, cfg, cluster, ec)
 
     if cluster_value:
         rsp.desired.resources[observed.EC].resource.CopyFrom(
@@ -130,7 +131,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
 
     if ec is not None:
         status.set_status(rsp, ec)
-        status.copy_conditions(rsp, ec)
+        status.copy_conditions(rsp, ec, credentials.fragments(details))
     rsp.meta.ttl.FromTimedelta(readiness.ttl(cfg, ec, is_usable))
     return rsp
 

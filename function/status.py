@@ -12,7 +12,7 @@ import re
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import observed
+from function import credentials, observed
 
 # Crossplane owns these condition types; a function cannot set them.
 RESERVED = frozenset({"Ready", "Synced", "Healthy", "UpToDate", "Responsive"})
@@ -72,8 +72,15 @@ def _failure_reason(ec: observed.EphemeralCluster) -> tuple[str, str]:
     return latest["reason"], latest.get("message", "")
 
 
-def copy_conditions(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster) -> None:
-    """EC conditions → XR and claim, plus the two compatibility conditions and Failed."""
+def copy_conditions(
+    rsp: fnv1.RunFunctionResponse,
+    ec: observed.EphemeralCluster,
+    secrets: tuple[str, ...] = (),
+) -> None:
+    """EC conditions → XR and claim, plus the two compatibility conditions and Failed.
+
+    Messages come from app.ci; any known credential fragment in them is redacted.
+    """
     for cond in ec.conditions:
         typ = cond.get("type", "")
         if not typ or typ in RESERVED or typ.startswith("_"):
@@ -83,7 +90,7 @@ def copy_conditions(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster
             typ,
             cond.get("status", "Unknown"),
             _reason(cond.get("reason", ""), "Observed"),
-            cond.get("message", ""),
+            credentials.redact(cond.get("message", ""), secrets),
         )
     if ec.phase:
         condition(rsp, PHASE_CONDITION, "True", _reason(ec.phase, "Phase"), ec.phase)
@@ -91,6 +98,7 @@ def copy_conditions(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster
         condition(rsp, URL_CONDITION, "True", "ProwJobCreated", ec.prow_job_url)
     if ec.phase == "Failed":
         reason, message = _failure_reason(ec)
+        message = credentials.redact(message, secrets)
         condition(
             rsp,
             FAILED_CONDITION,

@@ -91,7 +91,7 @@ def xr_v2(
     name: str = "e2e-pr-abc12-provision",
     namespace: str = TENANT,
     spec: Mapping[str, Any] | None = None,
-    secret_name: str | None = "e2e-pr-abc12-provision-secret",
+    secret_name: str | None = "e2e-pr-abc12-provision-secret",  # noqa: S107 - a name
 ) -> dict[str, Any]:
     """A Crossplane v2 namespaced TestPlatformCluster XR."""
     body: dict[str, Any] = (
@@ -241,7 +241,7 @@ def request(
     xr: Mapping[str, Any],
     observed: Observed | None = None,
     *,
-    env: Mapping[str, Any] | None | str = "default",
+    env: Mapping[str, Any] | str | None = "default",
     via: str = "required",
     fn_input: Mapping[str, Any] | None = None,
     desired: Mapping[str, Mapping[str, Any]] | None = None,

@@ -1,0 +1,301 @@
+"""RunFunction end to end (called directly): lifecycle, keep-when-observed, errors, secrets."""
+
+from __future__ import annotations
+
+import logging
+
+import fnreq as f
+import pytest
+import structlog
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from function import fn, mapping, observed, requirements
+
+EC_OBJ = f.ec_object(f.ec_manifest(phase="Provisioning"))
+READY_EC = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="creds-x")
+
+
+def test_first_call_requests_envcfg_through_both_apis_and_copies_tag() -> None:
+    rsp = f.run(f.request(f.xr_v1(), env="pending", tag="tag-first"))
+    assert rsp.meta.tag == "tag-first"
+    for selectors in (rsp.requirements.resources, rsp.requirements.extra_resources):
+        sel = selectors[requirements.REQUIREMENT]
+        assert (sel.api_version, sel.kind, sel.match_name) == (
+            "apiextensions.crossplane.io/v1beta1",
+            "EnvironmentConfig",
+            "envcfg",
+        )
+    # Not requested yet: no Object, a condition that says why, XR not ready, no results.
+    assert "ec" not in rsp.desired.resources
+    cond = f.conditions(rsp)["EnvironmentConfigReady"]
+    assert cond.status == fnv1.STATUS_CONDITION_FALSE
+    assert cond.reason == "WaitingForEnvironmentConfig"
+    assert "not requested" in cond.message
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+    assert list(rsp.results) == []
+
+
+@pytest.mark.parametrize("via", ["required", "extra"])
+def test_envcfg_answer_from_crossplane_2_and_1(via: str) -> None:
+    rsp = f.run(f.request(f.xr_v1(), via=via))
+    ec = f.desired(rsp, "ec")
+    assert ec is not None
+    annotations = ec["spec"]["forProvider"]["manifest"]["metadata"]["annotations"]
+    assert annotations[observed.CLUSTER] == f.CLUSTER
+    assert f.conditions(rsp)["EnvironmentConfigReady"].status == fnv1.STATUS_CONDITION_TRUE
+
+
+def test_literal_cluster_name_needs_no_envcfg() -> None:
+    rsp = f.run(f.request(f.xr_v1(), env="pending", fn_input={"konfluxClusterName": "kflux-x"}))
+    assert len(rsp.requirements.resources) == 0
+    assert len(rsp.requirements.extra_resources) == 0
+    annotations = f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["metadata"]["annotations"]
+    assert annotations[observed.CLUSTER] == "kflux-x"
+    assert "EnvironmentConfigReady" not in f.conditions(rsp)
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ("pending", "WaitingForEnvironmentConfig"),
+        (None, "EnvironmentConfigNotFound"),
+        (f.envcfg(cluster=None), "EnvironmentConfigKeyMissing"),
+        (f.envcfg(cluster=""), "EnvironmentConfigKeyMissing"),
+    ],
+)
+def test_envcfg_missing_before_creation_composes_nothing(env: object, reason: str) -> None:
+    rsp = f.run(f.request(f.xr_v1(), env=env))
+    assert len(rsp.desired.resources) == 0
+    cond = f.conditions(rsp)["EnvironmentConfigReady"]
+    assert (cond.status, cond.reason) == (fnv1.STATUS_CONDITION_FALSE, reason)
+    assert f.fatal_messages(rsp) == []
+
+
+@pytest.mark.parametrize("env", ["pending", None, f.envcfg(cluster=None)])
+def test_envcfg_missing_after_creation_keeps_ec(env: object) -> None:
+    """Upstream drops the Object here and Crossplane deletes a live cluster; we keep it."""
+    manifest = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, tear_down=None)
+    req = f.request(
+        f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True}),
+        {"ec": f.ec_object(manifest)},
+        env=env,
+    )
+    rsp = f.run(req)
+    ec = f.desired(rsp, "ec")
+    assert ec is not None
+    body = ec["spec"]["forProvider"]["manifest"]
+    # The cluster name the EC was created with is reused, so teardown still gets through.
+    assert body["metadata"]["annotations"][observed.CLUSTER] == f.CLUSTER
+    assert body["spec"]["tearDownCluster"] is True
+    cond = f.conditions(rsp)["EnvironmentConfigReady"]
+    assert cond.status == fnv1.STATUS_CONDITION_FALSE
+    assert "keeping the existing EphemeralCluster" in cond.message
+
+
+def test_observed_ec_without_any_cluster_name_is_reemitted_as_observed() -> None:
+    manifest = f.ec_manifest(phase="Provisioning", cluster="")
+    obj = f.ec_object(manifest)
+    rsp = f.run(f.request(f.xr_v1(), {"ec": obj}, env=None))
+    kept = f.desired(rsp, "ec")
+    assert kept == {
+        "apiVersion": obj["apiVersion"],
+        "kind": "Object",
+        "metadata": {"name": obj["metadata"]["name"]},
+        "spec": obj["spec"],
+    }
+    assert rsp.desired.resources["ec"].ready == fnv1.READY_FALSE
+
+
+def test_observed_ec_without_status_yet_is_kept() -> None:
+    obj = f.ec_object(f.ec_manifest(phase=None))
+    del obj["status"]
+    rsp = f.run(f.request(f.xr_v1(), {"ec": obj}, env=None))
+    assert f.desired(rsp, "ec")["spec"] == obj["spec"]
+
+
+@pytest.mark.parametrize("key", ["credentials", "connection-secret"])
+def test_every_observed_owned_resource_is_kept(key: str) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "n", "namespace": "ns"},
+        "data": {"kubeconfig": "eA=="},
+    }
+    if key == "credentials":
+        body = f.credentials_object()
+    rsp = f.run(f.request(f.xr_v1(), {key: body}, env=None))
+    assert key in rsp.desired.resources
+
+
+def test_desired_state_of_earlier_steps_passes_through() -> None:
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "audit"}}
+    req = f.request(f.xr_v1(), desired={"audit": other})
+    req.desired.composite.resource.update({"status": {"fromEarlierStep": "yes"}})
+    req.context.update({"apiextensions.crossplane.io/environment": {"x": "y"}})
+    rsp = f.run(req)
+    assert f.desired(rsp, "audit") == other
+    assert f.desired(rsp, "ec") is not None
+    assert rsp.desired.composite.resource["status"]["fromEarlierStep"] == "yes"
+    assert rsp.context["apiextensions.crossplane.io/environment"]["x"] == "y"
+
+
+def test_lifecycle_provisioning_to_ready_to_teardown() -> None:
+    """The calls Crossplane makes over a cluster's life, v1 XR, secretRef design."""
+    xr = f.xr_v1()
+    rsp = f.run(f.request(xr))
+    assert set(rsp.desired.resources) == {"ec"}
+
+    prov = f.ec_manifest(
+        phase="Provisioning", conditions=[f.cond("ProwJobCreating", "True", "Created")]
+    )
+    rsp = f.run(f.request(xr, {"ec": f.ec_object(prov)}))
+    assert set(rsp.desired.resources) == {"ec"}
+    assert rsp.desired.resources["ec"].ready == fnv1.READY_FALSE
+    assert rsp.desired.composite.resource["status"]["phase"] == "Provisioning"
+
+    ready = {"ec": f.ec_object(READY_EC)}
+    rsp = f.run(f.request(xr, ready))
+    assert set(rsp.desired.resources) == {"ec", "credentials"}
+    assert rsp.desired.resources["credentials"].ready == fnv1.READY_FALSE
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+
+    ready["credentials"] = (
+        f.credentials_object("creds-x"),
+        {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD},
+    )
+    rsp = f.run(f.request(xr, ready))
+    assert rsp.desired.resources["ec"].ready == fnv1.READY_TRUE
+    assert rsp.desired.resources["credentials"].ready == fnv1.READY_TRUE
+    assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED  # derived: all READY_TRUE
+    assert rsp.desired.composite.connection_details["kubeconfig"] == f.KUBECONFIG
+
+    torn = f.request(
+        f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True}),
+        {
+            "ec": f.ec_object(
+                {**READY_EC, "status": {**READY_EC["status"], "phase": "Deprovisioning"}}
+            ),
+            "credentials": ready["credentials"],
+        },
+    )
+    rsp = f.run(torn)
+    assert (
+        f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
+    )
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+    assert set(rsp.desired.resources) == {"ec", "credentials"}
+
+
+def test_teardown_is_sticky_once_the_ec_has_it() -> None:
+    manifest = f.ec_manifest(phase="Deprovisioning", tear_down=True)
+    rsp = f.run(f.request(f.xr_v1(), {"ec": f.ec_object(manifest)}))
+    assert (
+        f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
+    )
+
+
+@pytest.mark.parametrize(
+    ("xr", "fn_input", "field"),
+    [
+        (f.xr_v1(spec={"notCiOperator": {}}), None, "spec.ciOperator"),
+        (f.xr_v1(spec={"ciOperator": "a string"}), None, "spec.ciOperator"),
+        (f.xr_v1(spec={"ciOperator": {}, "tearDownCluster": "yes"}), None, "spec.tearDownCluster"),
+        (f.xr_v1(tenant=None), None, "spec.claimRef.namespace"),
+        (f.xr_v1(tenant="Not_A_Namespace"), None, "spec.claimRef.namespace"),
+        (f.xr_v1(name="x" * 64), None, "metadata.name"),
+        (f.xr_v1(name="n" * 250), None, "metadata.name"),
+        (f.xr_v2(secret_name="Bad_Name"), None, "spec.writeConnectionSecretToRef.name"),
+        (f.xr_v1(), {"credentialsMode": "vault"}, "input.credentialsMode"),
+        (f.xr_v1(), {"bogus": 1}, "input.bogus"),
+        (f.xr_v1(), {"ttl": {"steady": "forever"}}, "input.ttl.steady"),
+    ],
+)
+def test_fatal_names_the_field(xr: dict, fn_input: dict | None, field: str) -> None:
+    obs = {"connection-secret": {}} if xr["kind"] == "TestPlatformCluster" else None
+    req = f.request(xr, obs, fn_input=fn_input)
+    if xr["kind"] == "TestPlatformCluster":
+        # The v2 secret name is only checked when a kubeconfig is there to write.
+        manifest = f.ec_manifest(phase="Ready", kubeconfig=f.KUBECONFIG, password=f.PASSWORD)
+        req = f.request(xr, {"ec": f.ec_object(manifest, v2=True)}, fn_input=fn_input)
+    rsp = f.run(req)
+    messages = f.fatal_messages(rsp)
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(field + ":"), messages
+    assert rsp.meta.tag == req.meta.tag
+    assert rsp.results[0].target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+
+
+def test_unexpected_exception_is_a_short_fatal_logged_with_the_tag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def boom(*_: object) -> None:
+        raise ValueError(f"cannot handle {f.KUBECONFIG!r}")
+
+    monkeypatch.setattr(mapping, "ec_object", boom)
+    with structlog.testing.capture_logs() as logs:
+        rsp = f.run(f.request(f.xr_v1(), tag="tag-boom"))
+    [message] = f.fatal_messages(rsp)
+    assert "ValueError" in message
+    assert "tag-boom" in message
+    assert "S3CR3T" not in message
+    [entry] = [e for e in logs if e["log_level"] == "error"]
+    assert entry["tag"] == "tag-boom"
+    assert entry["error"] == "ValueError"
+    assert "S3CR3T" not in repr(logs)
+
+
+def _scenarios() -> list[fnv1.RunFunctionRequest]:
+    creds = (
+        f.credentials_object("creds-x", data=True),
+        {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD},
+    )
+    old = f.ec_manifest(
+        phase="Ready", conditions=f.READY_CONDITIONS, kubeconfig=f.KUBECONFIG, password=f.PASSWORD
+    )
+    failed = f.ec_manifest(
+        phase="Failed",
+        kubeconfig=f.KUBECONFIG,
+        password=f.PASSWORD,
+        conditions=[
+            f.cond("ProwJobCompleted", "True", "ProwJobFailed", f"oops {f.PASSWORD.decode()}"),
+            f.cond("ClusterReady", "False", "Broken", "bad token sha256~S3CR3T-T0KEN-do-not-leak"),
+        ],
+    )
+    return [
+        f.request(f.xr_v1(), {"ec": f.ec_object(READY_EC), "credentials": creds}),
+        f.request(f.xr_v1(), {"ec": f.ec_object(READY_EC), "credentials": creds}, env=None),
+        f.request(f.xr_v1(), {"ec": f.ec_object(old)}),
+        f.request(f.xr_v1(), {"ec": f.ec_object(old)}, fn_input={"credentialsMode": "status"}),
+        f.request(f.xr_v2(), {"ec": f.ec_object(old, v2=True)}),
+        f.request(f.xr_v2(), {"ec": f.ec_object(READY_EC, v2=True), "credentials": creds}),
+        f.request(
+            f.xr_v1(spec={"ciOperator": {}, "tearDownCluster": "x"}), {"ec": f.ec_object(old)}
+        ),
+        f.request(f.xr_v1(), {"ec": f.ec_object(failed)}),
+    ]
+
+
+def test_secrets_never_reach_logs_status_conditions_or_results(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[str] = []
+    caplog.set_level(logging.DEBUG)
+    with structlog.testing.capture_logs() as logs:
+        for req in _scenarios():
+            rsp = f.run(req)
+            seen.append(str(rsp.desired.composite.resource))
+            seen.extend(str(c) for c in rsp.conditions)
+            seen.extend(str(r) for r in rsp.results)
+    out = capsys.readouterr()
+    seen += [repr(logs), caplog.text, out.out, out.err]
+    blob = "\n".join(seen)
+    for secret in (f.KUBECONFIG.decode(), "S3CR3T-T0KEN", f.PASSWORD.decode()):
+        assert secret not in blob
+    # And the scenarios did carry the secrets somewhere legitimate (the test can fail).
+    rsp = f.run(_scenarios()[0])
+    assert rsp.desired.composite.connection_details["kubeconfig"] == f.KUBECONFIG
+
+
+def test_runner_is_constructible_without_arguments() -> None:
+    runner = fn.FunctionRunner()
+    assert isinstance(runner, fn.grpcv1.FunctionRunnerServiceServicer)
