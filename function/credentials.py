@@ -17,6 +17,7 @@ import re
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import mapping, observed, structs
+from function.errors import FatalError
 from function.input import Input
 
 KUBECONFIG, PASSWORD = mapping.CONNECTION_KEYS
@@ -29,6 +30,7 @@ class Credentials:
     details: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
     source: str = "none"  # "secretRef", "status" or "none"
     obj: structs.Struct | None = dataclasses.field(default=None, repr=False)
+    problem: str = ""  # why no Object could be composed (bad data from app.ci)
 
     @property
     def available(self) -> bool:
@@ -127,7 +129,11 @@ def resolve(
     if _wants_secret_ref(cfg, ec):
         if ec is None or not ec.secret_ref:
             return Credentials()
-        obj = mapping.credentials_object(xr, cfg, ec.secret_ref)
+        try:
+            obj = mapping.credentials_object(xr, cfg, ec.secret_ref)
+        except FatalError as err:
+            # Data written by app.ci, not by the tenant: do not block teardown with a FATAL.
+            return Credentials(problem=str(err))
         details = observed_details(observed.resource(req, observed.CREDENTIALS))
         return Credentials(details=details, source="secretRef", obj=obj)
     details = _status_details(ec)

@@ -105,6 +105,10 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     creds = credentials.resolve(req, xr, cfg, ec)
     if creds.obj is not None:
         rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
+    if creds.problem:
+        status.condition(
+            rsp, status.CREDENTIALS_CONDITION, "False", "InvalidSecretRef", creds.problem
+        )
     details = creds.details
     if not creds.available:
         details = credentials.observed_details(observed.resource(req, observed.CREDENTIALS))

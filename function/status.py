@@ -20,6 +20,7 @@ PHASE_CONDITION = "_EphemeralClusterPhase"
 URL_CONDITION = "_ProwJobURL"
 FAILED_CONDITION = "EphemeralClusterFailed"
 ENVCFG_CONDITION = "EnvironmentConfigReady"
+CREDENTIALS_CONDITION = "CredentialsAvailable"
 TRANSITIONING = frozenset({"", "Provisioning", "Deprovisioning"})
 FINISHED = frozenset({"Deprovisioned", "Failed"})
 

@@ -291,3 +291,8 @@ def fatal_messages(rsp: fnv1.RunFunctionResponse) -> list[str]:
 def conditions(rsp: fnv1.RunFunctionResponse) -> dict[str, fnv1.Condition]:
     """Conditions by type."""
     return {c.type: c for c in rsp.conditions}
+
+
+def structs_of(data: Mapping[str, Any]) -> Any:
+    """A protobuf Struct of a dict (for calling module helpers directly)."""
+    return structs.dict_to_struct(data)
