@@ -296,3 +296,8 @@ def conditions(rsp: fnv1.RunFunctionResponse) -> dict[str, fnv1.Condition]:
 def structs_of(data: Mapping[str, Any]) -> Any:
     """A protobuf Struct of a dict (for calling module helpers directly)."""
     return structs.dict_to_struct(data)
+
+
+def structs_dict(struct: Any) -> dict[str, Any]:
+    """A Struct as a lossless dict."""
+    return structs.struct_to_dict(struct)

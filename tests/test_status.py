@@ -1,0 +1,121 @@
+"""XR status fields and the conditions reported on the XR and claim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fnreq as f
+import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from function import status
+
+
+def _run(manifest: dict[str, Any], **kwargs: Any) -> fnv1.RunFunctionResponse:
+    return f.run(f.request(f.xr_v1(), {"ec": f.ec_object(manifest)}, **kwargs))
+
+
+def test_status_fields_from_the_ec() -> None:
+    rsp = _run(f.ec_manifest(phase="Provisioning"))
+    assert f.structs_dict(rsp.desired.composite.resource) == {
+        "status": {
+            "phase": "Provisioning",
+            "prowJobId": "0f1e2d3c-prowjob",
+            "prowJobURL": "https://prow.ci.openshift.org/view/gs/job/0f1e2d3c",
+        }
+    }
+
+
+def test_no_status_before_the_ec_is_observed() -> None:
+    rsp = f.run(f.request(f.xr_v1()))
+    assert "status" not in rsp.desired.composite.resource
+    types = set(f.conditions(rsp))
+    assert types == {status.ENVCFG_CONDITION}
+
+
+def test_ec_conditions_copied_to_xr_and_claim() -> None:
+    conds = [
+        f.cond("ProwJobCreating", "False", "ProwJobCreated", "created"),
+        f.cond("ClusterReady", "True", "", "ready"),  # no reason upstream: must get one
+        f.cond("TestCompleted", "Unknown", "NotYet"),
+        f.cond("Ready", "True", "Available"),  # Crossplane's own types are skipped
+        f.cond("Synced", "True", "ReconcileSuccess"),
+        f.cond("Healthy", "True", "x"),
+        f.cond("UpToDate", "True", "x"),
+        f.cond("Responsive", "True", "x"),
+        f.cond("Weird Reason", "True", "has spaces"),
+    ]
+    rsp = _run(f.ec_manifest(phase="Ready", conditions=conds))
+    got = f.conditions(rsp)
+    for typ in status.RESERVED:
+        assert typ not in got
+    assert got["ProwJobCreating"].status == fnv1.STATUS_CONDITION_FALSE
+    assert got["ProwJobCreating"].reason == "ProwJobCreated"
+    assert got["ProwJobCreating"].message == "created"
+    assert got["ClusterReady"].status == fnv1.STATUS_CONDITION_TRUE
+    assert got["ClusterReady"].reason == "Observed"
+    assert got["TestCompleted"].status == fnv1.STATUS_CONDITION_UNKNOWN
+    assert got["Weird Reason"].reason == "Observed"  # "has spaces" is not a valid reason
+    for cond in rsp.conditions:
+        assert cond.reason, cond
+        assert cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+
+
+@pytest.mark.parametrize(
+    "phase", ["Provisioning", "Ready", "Deprovisioning", "Deprovisioned", "Failed"]
+)
+def test_compatibility_conditions(phase: str) -> None:
+    rsp = _run(f.ec_manifest(phase=phase))
+    got = f.conditions(rsp)
+    assert got["_EphemeralClusterPhase"].message == phase
+    assert got["_EphemeralClusterPhase"].status == fnv1.STATUS_CONDITION_TRUE
+    assert got["_ProwJobURL"].message == "https://prow.ci.openshift.org/view/gs/job/0f1e2d3c"
+    assert got["_ProwJobURL"].status == fnv1.STATUS_CONDITION_TRUE
+    assert (status.FAILED_CONDITION in got) is (phase == "Failed")
+
+
+def test_no_compatibility_conditions_without_phase_or_url() -> None:
+    rsp = _run(f.ec_manifest(phase=None))
+    assert "_EphemeralClusterPhase" not in f.conditions(rsp)
+    assert "_ProwJobURL" not in f.conditions(rsp)
+
+
+def test_failed_phase_reports_the_ec_reason() -> None:
+    conds = [
+        f.cond("ProwJobCreating", "False", "ProwJobCreated", "created"),
+        {
+            **f.cond("ProwJobCompleted", "True", "ProwJobFailed", "install failed: quota"),
+            "lastTransitionTime": "2026-05-01T12:00:00Z",
+        },
+    ]
+    rsp = _run(f.ec_manifest(phase="Failed", conditions=conds))
+    failed = f.conditions(rsp)[status.FAILED_CONDITION]
+    assert failed.status == fnv1.STATUS_CONDITION_TRUE
+    assert failed.reason == "ProwJobFailed"
+    assert "install failed: quota" in failed.message
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+
+
+def test_failed_without_conditions_still_has_a_reason() -> None:
+    failed = f.conditions(_run(f.ec_manifest(phase="Failed")))[status.FAILED_CONDITION]
+    assert failed.reason == "Failed"
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        f.ec_manifest(phase="Provisioning"),
+        f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="s"),
+        f.ec_manifest(phase="Failed"),
+        f.ec_manifest(phase="Deprovisioned"),
+    ],
+)
+def test_no_results_on_normal_calls(manifest: dict[str, Any]) -> None:
+    """Normal/Warning results become events on every reconcile: none in the steady flow."""
+    assert list(_run(manifest).results) == []
+
+
+def test_long_messages_are_truncated() -> None:
+    conds = [f.cond("ProwJobCreating", "False", "X", "m" * 5000)]
+    rsp = _run(f.ec_manifest(conditions=conds))
+    assert len(f.conditions(rsp)["ProwJobCreating"].message) == 1024
