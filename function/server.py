@@ -32,8 +32,8 @@ class StartupError(RuntimeError):
     """The server cannot start; the message is one line for stderr."""
 
 
-def load_credentials(certs_dir: str) -> grpc.ServerCredentials:
-    """Mutual-TLS server credentials from tls.crt, tls.key and ca.crt in `certs_dir`."""
+def read_tls_files(certs_dir: str) -> dict[str, bytes]:
+    """tls.crt, tls.key and ca.crt from `certs_dir`, each checked to be PEM."""
     directory = Path(certs_dir)
     if not directory.is_dir():
         raise StartupError(f"TLS certs dir {certs_dir!r} is not a readable directory")
@@ -48,6 +48,12 @@ def load_credentials(certs_dir: str) -> grpc.ServerCredentials:
         if b"-----BEGIN " not in data:
             raise StartupError(f"{name} in TLS certs dir {certs_dir!r} is not PEM")
         pems[name] = data
+    return pems
+
+
+def load_credentials(certs_dir: str) -> grpc.ServerCredentials:
+    """Mutual-TLS server credentials (clients must present a cert signed by ca.crt)."""
+    pems = read_tls_files(certs_dir)
     return grpc.ssl_server_credentials(
         [(pems["tls.key"], pems["tls.crt"])],
         root_certificates=pems["ca.crt"],
