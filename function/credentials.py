@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import re
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -50,12 +51,17 @@ def fragments(details: dict[str, bytes]) -> tuple[str, ...]:
 
     Used to scrub messages copied from app.ci, in case a controller ever quotes a credential.
     """
+    return _fragments(details.get(KUBECONFIG, b""), details.get(PASSWORD, b""))
+
+
+@functools.lru_cache(maxsize=64)
+def _fragments(kubeconfig_bytes: bytes, password: bytes) -> tuple[str, ...]:
     out: list[str] = []
-    for key in mapping.CONNECTION_KEYS:
-        text = details.get(key, b"").decode("utf-8", "replace").strip()
+    for value in (kubeconfig_bytes, password):
+        text = value.decode("utf-8", "replace").strip()
         if len(text) >= _MIN_FRAGMENT:
             out.append(text)
-    kubeconfig = details.get(KUBECONFIG, b"").decode("utf-8", "replace")
+    kubeconfig = kubeconfig_bytes.decode("utf-8", "replace")
     out.extend(v for v in _SECRET_KEYS.findall(kubeconfig) if len(v) >= _MIN_FRAGMENT)
     return tuple(sorted(set(out), key=len, reverse=True))
 

@@ -18,7 +18,7 @@ from crossplane.function import logging, response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
-from function import credentials, mapping, names, observed, readiness, requirements, status
+from function import cache, credentials, mapping, names, observed, readiness, requirements, status
 from function import input as fninput
 from function.errors import FatalError
 from function.requirements import Source
@@ -98,8 +98,8 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     _envcfg_condition(rsp, cfg, cluster, ec)
 
     if cluster_value:
-        rsp.desired.resources[observed.EC].resource.CopyFrom(
-            mapping.ec_object(xr, cfg, cluster_value, ec)
+        mapping.ec_object(
+            xr, cfg, cluster_value, ec, out=rsp.desired.resources[observed.EC].resource
         )
 
     creds = credentials.resolve(req, xr, cfg, ec)
@@ -136,7 +136,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     if ec is not None:
         status.set_status(rsp, ec)
         status.copy_conditions(rsp, ec, credentials.fragments(details))
-    rsp.meta.ttl.FromTimedelta(readiness.ttl(cfg, ec, is_usable))
+    readiness.set_ttl(rsp, readiness.ttl(cfg, ec, is_usable))
     return rsp
 
 
@@ -172,16 +172,25 @@ def _where(err: BaseException) -> str:
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     """gRPC servicer; every RunFunction call returns a response, never raises."""
 
-    def __init__(self) -> None:
-        """Constructible without arguments (the shared contract)."""
+    def __init__(self, cache_entries: int = cache.DEFAULT_ENTRIES) -> None:
+        """Constructible without arguments (the shared contract); 0 entries = no cache."""
         self.log = logging.get_logger()
+        self.cache = cache.ResponseCache(cache_entries)
 
     async def RunFunction(  # noqa: N802 - gRPC method name
         self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None = None
     ) -> fnv1.RunFunctionResponse:
-        """Compose; a bad request or a bug becomes a FATAL result with a short message."""
+        """Compose; a bad request or a bug becomes a FATAL result with a short message.
+
+        Identical requests get the remembered response; errors are never cached, so each one
+        is logged.
+        """
+        key = self.cache.key(req)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
         try:
-            return compose(req)
+            rsp = compose(req)
         except FatalError as err:
             self.log.info("rejected request", tag=req.meta.tag, field=err.field)
             return fatal(req, str(err))
@@ -195,3 +204,5 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 f"internal error ({type(err).__name__}) in function-ephemeral-cluster; "
                 f"see its log for request tag {req.meta.tag!r}",
             )
+        self.cache.put(key, rsp)
+        return rsp

@@ -9,6 +9,7 @@ input is the same on every call of a Composition revision), so the cost stays of
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,7 @@ DNSLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=_DNS_LABEL)
 DNSSubdomain = Annotated[str, Field(min_length=1, max_length=253, pattern=_DNS_SUBDOMAIN)]
 
 
+@functools.lru_cache(maxsize=64)
 def seconds(duration: str) -> float:
     """Seconds in a Go-style duration string already checked by the model's pattern."""
     return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration))
@@ -73,6 +75,14 @@ class TTL(_Model):
         if seconds(value) < 1:
             raise ValueError("must be at least 1s")
         return value
+
+    def transitioning_seconds(self) -> float:
+        """The short TTL in seconds."""
+        return seconds(self.transitioning)
+
+    def steady_seconds(self) -> float:
+        """The long TTL in seconds."""
+        return seconds(self.steady)
 
     def transitioning_delta(self) -> datetime.timedelta:
         """The short TTL."""

@@ -26,19 +26,51 @@ READY_QUERY = (
 CONNECTION_KEYS = ("kubeconfig", "kubeAdminPassword")
 
 
-def _object_header(xr: observed.Composite, cfg: Input, prefix: str) -> dict[str, Any]:
-    """apiVersion/kind/metadata and providerConfigRef shared by both Objects."""
-    metadata: dict[str, Any] = {"name": names.object_name(prefix, xr.name)}
+_TEMPLATE_MAX = 64
+_templates: dict[tuple[str, ...], structs.Struct] = {}
+_credentials: dict[tuple[str, ...], structs.Struct] = {}
+
+
+def _object_doc(v2: bool, cfg: Input) -> dict[str, Any]:
+    """apiVersion/kind and providerConfigRef shared by both Objects."""
     ref: dict[str, Any] = {"name": cfg.provider_config_name}
-    if xr.v2:
-        metadata["namespace"] = xr.namespace
+    if v2:
         ref["kind"] = cfg.provider_config_kind
     return {
-        "apiVersion": OBJECT_API_V2 if xr.v2 else OBJECT_API_V1,
+        "apiVersion": OBJECT_API_V2 if v2 else OBJECT_API_V1,
         "kind": "Object",
-        "metadata": metadata,
+        "metadata": {},
         "spec": {"providerConfigRef": ref},
     }
+
+
+def _ec_template(v2: bool, cfg: Input) -> structs.Struct:
+    """Everything in the `ec` Object that depends only on the input: built once, then copied.
+
+    Building Structs from dicts runs in Python; copying a finished Struct runs in C.
+    """
+    key = ("ec", str(v2), cfg.provider_config_name, cfg.provider_config_kind, cfg.target_namespace)
+    template = _templates.get(key)
+    if template is None:
+        doc = _object_doc(v2, cfg)
+        doc["spec"].update(
+            {
+                "forProvider": {
+                    "manifest": {
+                        "apiVersion": EC_API_VERSION,
+                        "kind": EC_KIND,
+                        "metadata": {"namespace": cfg.target_namespace, "annotations": {}},
+                        "spec": {},
+                    }
+                },
+                "readiness": {"policy": "DeriveFromCelQuery", "celQuery": READY_QUERY},
+                "watch": True,
+            }
+        )
+        if len(_templates) >= _TEMPLATE_MAX:
+            _templates.clear()
+        template = _templates[key] = structs.dict_to_struct(doc)
+    return template
 
 
 def ec_annotations(xr: observed.Composite, cluster: str) -> dict[str, str]:
@@ -51,43 +83,62 @@ def ec_object(
     cfg: Input,
     cluster: str,
     ec: observed.EphemeralCluster | None,
+    out: structs.Struct | None = None,
 ) -> structs.Struct:
-    """The `ec` Object: EphemeralCluster manifest, CEL readiness on ClusterReady, watched."""
-    doc = _object_header(xr, cfg, "managed")
-    manifest: dict[str, Any] = {
-        "apiVersion": EC_API_VERSION,
-        "kind": EC_KIND,
-        "metadata": {
-            "name": names.ec_name(xr.name, xr.namespace),
-            "namespace": cfg.target_namespace,
-            "annotations": ec_annotations(xr, cluster),
-        },
-        "spec": {},
-    }
+    """The `ec` Object: EphemeralCluster manifest, CEL readiness on ClusterReady, watched.
+
+    Written into `out` when given (the response's own Struct: no extra copy).
+    """
+    object_name = names.object_name("managed", xr.name)
+    ec_name = names.ec_name(xr.name, xr.namespace)
     # Teardown is one-way: once the EC was told, it stays told even if the XR loses the field.
     tear_down = xr.tear_down
     if ec is not None and ec.tear_down:
         tear_down = True
+
+    obj = structs.Struct() if out is None else out
+    obj.CopyFrom(_ec_template(xr.v2, cfg))
+    metadata = obj.fields["metadata"].struct_value
+    metadata.fields["name"].string_value = object_name
+    if xr.v2:
+        metadata.fields["namespace"].string_value = xr.namespace
+    manifest = obj.fields["spec"].struct_value.fields["forProvider"].struct_value
+    manifest = manifest.fields["manifest"].struct_value
+    ec_meta = manifest.fields["metadata"].struct_value
+    ec_meta.fields["name"].string_value = ec_name
+    annotations = ec_meta.fields["annotations"].struct_value
+    for key, value in ec_annotations(xr, cluster).items():
+        annotations.fields[key].string_value = value
+    spec = manifest.fields["spec"].struct_value
+    spec.fields["ciOperator"].CopyFrom(xr.ci_operator)
     if tear_down is not None:
-        manifest["spec"]["tearDownCluster"] = tear_down
-    doc["spec"].update(
-        {
-            "forProvider": {"manifest": manifest},
-            "readiness": {"policy": "DeriveFromCelQuery", "celQuery": READY_QUERY},
-            "watch": True,
-        }
-    )
-    struct = structs.dict_to_struct(doc)
-    structs.set_path(
-        struct, ("spec", "forProvider", "manifest", "spec", "ciOperator"), xr.ci_operator
-    )
-    return struct
+        spec.fields["tearDownCluster"].bool_value = tear_down
+    return obj
 
 
 def credentials_object(xr: observed.Composite, cfg: Input, secret_ref: str) -> structs.Struct:
-    """Observe-only Object on the EC's credentials Secret, publishing its two keys."""
+    """Observe-only Object on the EC's credentials Secret, publishing its two keys.
+
+    Its inputs are a handful of strings, so finished Objects are memoized.
+    """
+    cache_key = (
+        str(xr.v2),
+        xr.name,
+        xr.namespace,
+        secret_ref,
+        cfg.provider_config_name,
+        cfg.provider_config_kind,
+        cfg.target_namespace,
+        cfg.connection_secret_namespace,
+    )
+    cached = _credentials.get(cache_key)
+    if cached is not None:
+        return cached
     secret = names.check_subdomain(secret_ref, "status.secretRef", "EphemeralCluster secretRef")
-    doc = _object_header(xr, cfg, "credentials")
+    doc = _object_doc(xr.v2, cfg)
+    doc["metadata"]["name"] = names.object_name("credentials", xr.name)
+    if xr.v2:
+        doc["metadata"]["namespace"] = xr.namespace
     ref = {"apiVersion": "v1", "kind": "Secret", "name": secret, "namespace": cfg.target_namespace}
     write_to: dict[str, str] = {"name": doc["metadata"]["name"]}
     if not xr.v2:
@@ -110,7 +161,10 @@ def credentials_object(xr: observed.Composite, cfg: Input, secret_ref: str) -> s
             "watch": True,
         }
     )
-    return structs.dict_to_struct(doc)
+    if len(_credentials) >= _TEMPLATE_MAX:
+        _credentials.clear()
+    struct = _credentials[cache_key] = structs.dict_to_struct(doc)
+    return struct
 
 
 def connection_secret_name(xr: observed.Composite) -> str:

@@ -75,15 +75,16 @@ class EphemeralCluster:
 def composite(req: fnv1.RunFunctionRequest) -> Composite:
     """The XR facts, or a FatalError naming the XR field that is missing or wrong."""
     xr = req.observed.composite.resource
-    name = structs.string(xr, "metadata", "name") or ""
+    meta = structs.child(xr, "metadata")
+    name = structs.text(meta, "name")
     if not name:
         raise FatalError("metadata.name", "the XR has no name")
-    namespace = structs.string(xr, "metadata", "namespace") or ""
-    spec = structs.sub(xr, "spec")
-    ci_operator = structs.field(spec, "ciOperator")
+    namespace = structs.text(meta, "namespace")
+    spec = structs.child(xr, "spec")
+    ci_operator = spec.fields.get("ciOperator")
     if ci_operator is None or ci_operator.WhichOneof("kind") != "struct_value":
         raise FatalError("spec.ciOperator", "required object is missing")
-    tear_value = structs.field(spec, "tearDownCluster")
+    tear_value = spec.fields.get("tearDownCluster")
     tear_down: bool | None = None
     if tear_value is not None and tear_value.WhichOneof("kind") != "null_value":
         if tear_value.WhichOneof("kind") != "bool_value":
@@ -92,14 +93,18 @@ def composite(req: fnv1.RunFunctionRequest) -> Composite:
     if namespace:
         tenant, tenant_field = namespace, "metadata.namespace"
     else:
-        tenant = structs.string(spec, "claimRef", "namespace")
+        tenant = structs.text(structs.child(spec, "claimRef"), "namespace")
         tenant_field = "spec.claimRef.namespace"
         if not tenant:
-            labels = structs.strings(xr, "metadata", "labels")
-            tenant = labels.get(CLAIM_NAMESPACE_LABEL) or None
+            tenant = structs.text(structs.child(meta, "labels"), CLAIM_NAMESPACE_LABEL)
             tenant_field = f"metadata.labels[{CLAIM_NAMESPACE_LABEL}]"
-    annotations = structs.strings(xr, "metadata", "annotations")
-    runs = {key: annotations[key] for key in (PIPELINE_RUN, TASK_RUN) if annotations.get(key)}
+    annotations = structs.child(meta, "annotations")
+    runs = {}
+    for key in (PIPELINE_RUN, TASK_RUN):
+        value = structs.text(annotations, key)
+        if value:
+            runs[key] = value
+    secret_name = structs.text(structs.child(spec, "writeConnectionSecretToRef"), "name")
     return Composite(
         name=name,
         namespace=namespace,
@@ -108,13 +113,16 @@ def composite(req: fnv1.RunFunctionRequest) -> Composite:
         run_annotations=runs,
         ci_operator=ci_operator,
         tear_down=tear_down,
-        connection_secret_name=structs.string(spec, "writeConnectionSecretToRef", "name"),
+        connection_secret_name=secret_name or None,
     )
 
 
 def resource(req: fnv1.RunFunctionRequest, key: str) -> fnv1.Resource | None:
     """The observed composed resource `key` (never auto-creates a map entry)."""
     return req.observed.resources.get(key)
+
+
+_CONDITION_KEYS = ("type", "status", "reason", "message", "lastTransitionTime")
 
 
 def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
@@ -125,23 +133,23 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     manifest = structs.sub(obj.resource, "status", "atProvider", "manifest")
     if manifest is None:
         return None
-    status = structs.sub(manifest, "status")
+    status = structs.child(manifest, "status")
     conditions = tuple(
-        {k: v for k, v in structs.struct_to_dict(c).items() if isinstance(v, str)}
+        {key: structs.text(c, key) for key in _CONDITION_KEYS if key in c.fields}
         for c in structs.objects(status, "conditions")
     )
-    annotations = structs.strings(manifest, "metadata", "annotations")
-    tear = structs.field(manifest, "spec", "tearDownCluster")
+    annotations = structs.child(structs.child(manifest, "metadata"), "annotations")
+    tear = structs.child(manifest, "spec").fields.get("tearDownCluster")
     return EphemeralCluster(
         manifest=manifest,
-        phase=structs.string(status, "phase") or "",
+        phase=structs.text(status, "phase"),
         conditions=conditions,
-        prow_job_id=structs.string(status, "prowJobId") or "",
-        prow_job_url=structs.string(status, "prowJobURL") or "",
-        secret_ref=structs.string(status, "secretRef") or "",
-        cluster_name=annotations.get(CLUSTER, ""),
-        tenant=annotations.get(TENANT, ""),
-        tear_down=tear is not None and tear.WhichOneof("kind") == "bool_value" and tear.bool_value,
+        prow_job_id=structs.text(status, "prowJobId"),
+        prow_job_url=structs.text(status, "prowJobURL"),
+        secret_ref=structs.text(status, "secretRef"),
+        cluster_name=structs.text(annotations, CLUSTER),
+        tenant=structs.text(annotations, TENANT),
+        tear_down=tear is not None and tear.bool_value,
     )
 
 

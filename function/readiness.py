@@ -7,8 +7,6 @@ reports `ClusterReady=True`, it is not being torn down, and the kubeconfig has a
 
 from __future__ import annotations
 
-import datetime
-
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
@@ -33,11 +31,17 @@ def usable(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> bool:
     )
 
 
-def ttl(cfg: Input, ec: observed.EphemeralCluster | None, is_usable: bool) -> datetime.timedelta:
-    """Short while anything is moving; long when usable or finished."""
+def ttl(cfg: Input, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:
+    """Seconds: short while anything is moving; long when usable or finished."""
     if is_usable or (ec is not None and ec.phase in FINISHED):
-        return cfg.ttl.steady_delta()
-    return cfg.ttl.transitioning_delta()
+        return cfg.ttl.steady_seconds()
+    return cfg.ttl.transitioning_seconds()
+
+
+def set_ttl(rsp: fnv1.RunFunctionResponse, seconds: float) -> None:
+    """meta.ttl without building a timedelta."""
+    rsp.meta.ttl.seconds = int(seconds)
+    rsp.meta.ttl.nanos = round((seconds - int(seconds)) * 1e9)
 
 
 def set_composed(rsp: fnv1.RunFunctionResponse, key: str, ready: bool) -> None:

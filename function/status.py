@@ -8,6 +8,7 @@ safe to emit on every call; no Normal/Warning results are emitted in the steady 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -32,16 +33,21 @@ _REASON_RE = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
 _MESSAGE_MAX = 1024
 
 
+@functools.lru_cache(maxsize=256)
+def _valid_reason(candidate: str) -> bool:
+    return bool(_REASON_RE.match(candidate))
+
+
 def _reason(candidate: str, fallback: str) -> str:
     """A CamelCase reason; never empty (Crossplane requires one)."""
-    return candidate if candidate and _REASON_RE.match(candidate) else fallback
+    return candidate if candidate and _valid_reason(candidate) else fallback
 
 
 def condition(
     rsp: fnv1.RunFunctionResponse, typ: str, status: str, reason: str, message: str = ""
 ) -> None:
     """Append a condition for the XR and its claim."""
-    cond = fnv1.Condition(
+    cond = rsp.conditions.add(
         type=typ,
         status=_STATUS.get(status, fnv1.STATUS_CONDITION_UNKNOWN),
         reason=_reason(reason, "Unspecified"),
@@ -49,7 +55,6 @@ def condition(
     )
     if message:
         cond.message = message[:_MESSAGE_MAX]
-    rsp.conditions.append(cond)
 
 
 def set_status(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster) -> None:

@@ -51,17 +51,33 @@ def dict_to_struct(data: Mapping[str, Any]) -> Struct:
     return struct
 
 
+_EMPTY = Struct()  # read-only stand-in for "absent"; never mutated
+
+
+def child(struct: Struct, key: str) -> Struct:
+    """The object at `key`, or an empty Struct when absent or not an object (hot path)."""
+    value = struct.fields.get(key)
+    # A non-object Value reads as an empty default Struct: nothing below it is found.
+    return value.struct_value if value is not None else _EMPTY
+
+
+def text(struct: Struct, key: str) -> str:
+    """The string at `key`, or "" when absent or not a string (hot path)."""
+    value = struct.fields.get(key)
+    return value.string_value if value is not None else ""
+
+
 def field(struct: Struct | None, *path: str) -> Value | None:
     """The `Value` at `path` inside `struct`, or None; never creates entries."""
-    current = struct
+    if struct is None:
+        return None
     value: Value | None = None
+    current = struct
     for key in path:
-        if current is None:
-            return None
         value = current.fields.get(key)
         if value is None:
             return None
-        current = value.struct_value if value.WhichOneof("kind") == "struct_value" else None
+        current = value.struct_value  # empty default unless the value is an object
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import fnreq as f
@@ -228,7 +229,7 @@ def test_fatal_names_the_field(xr: dict, fn_input: dict | None, field: str) -> N
 def test_unexpected_exception_is_a_short_fatal_logged_with_the_tag(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def boom(*_: object) -> None:
+    def boom(*_: object, **__: object) -> None:
         raise ValueError(f"cannot handle {f.KUBECONFIG!r}")
 
     monkeypatch.setattr(mapping, "ec_object", boom)
@@ -299,3 +300,37 @@ def test_secrets_never_reach_logs_status_conditions_or_results(
 def test_runner_is_constructible_without_arguments() -> None:
     runner = fn.FunctionRunner()
     assert isinstance(runner, fn.grpcv1.FunctionRunnerServiceServicer)
+
+
+def test_identical_requests_reuse_the_response_and_different_ones_do_not() -> None:
+    runner = fn.FunctionRunner()
+    req = f.request(f.xr_v1(), {"ec": f.ec_object(READY_EC)}, tag="t1")
+    first = asyncio.run(runner.RunFunction(req, None))
+    again = asyncio.run(
+        runner.RunFunction(f.request(f.xr_v1(), {"ec": f.ec_object(READY_EC)}, tag="t1"), None)
+    )
+    assert again is first
+    assert runner.cache.hits == 1
+    # Same tag, different content (a careless caller): still a correct, fresh answer.
+    other = f.request(
+        f.xr_v1(spec={"ciOperator": {"x": 1}}), {"ec": f.ec_object(READY_EC)}, tag="t1"
+    )
+    rsp = asyncio.run(runner.RunFunction(other, None))
+    assert rsp is not first
+    assert f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["ciOperator"] == {"x": 1}
+
+
+def test_errors_are_not_cached_and_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = fn.FunctionRunner(cache_entries=2)
+    bad = f.request(f.xr_v1(spec={}))
+    for _ in range(2):
+        assert f.fatal_messages(asyncio.run(runner.RunFunction(bad, None)))
+    assert len(runner.cache) == 0
+    for i in range(5):
+        asyncio.run(runner.RunFunction(f.request(f.xr_v1(), tag=f"t{i}"), None))
+    assert len(runner.cache) == 2
+    disabled = fn.FunctionRunner(cache_entries=0)
+    req = f.request(f.xr_v1())
+    assert asyncio.run(disabled.RunFunction(req, None)) is not asyncio.run(
+        disabled.RunFunction(req, None)
+    )
