@@ -35,7 +35,7 @@ class ResponseCache:
             if self.entries <= 0 or req.ByteSize() > MAX_REQUEST_BYTES:
                 return None
             data = req.SerializeToString(deterministic=True)
-        except Exception:
+        except Exception:  # a cache must never fail a call
             return None
         return hashlib.blake2b(data, digest_size=20).digest()
 

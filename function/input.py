@@ -154,17 +154,31 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return "input" + "".join(parts)
 
 
+_PATTERN_HINTS = {
+    "transitioning": "a Go duration such as 30s, 5m or 1h30m",
+    "steady": "a Go duration such as 30s, 5m or 1h30m",
+    "environmentConfigKey": "a data key (letters, digits, '-', '_', '.')",
+}
+
+
+def _problem(error: Any) -> str:
+    """A short explanation of one pydantic error (input values are not secret)."""
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "string_pattern_mismatch":
+        last = str(error["loc"][-1]) if error["loc"] else ""
+        hint = _PATTERN_HINTS.get(last, "a valid Kubernetes name (lowercase, digits, '-')")
+        return f"{str(error['input'])[:80]!r} is not {hint}"
+    return str(error["msg"])
+
+
 def parse(data: dict[str, Any]) -> Input:
     """Validate a plain input dict; the first error becomes a FatalError naming its field."""
     try:
         return Input.model_validate(data)
     except pydantic.ValidationError as err:
-        first = err.errors(include_url=False, include_input=False)[0]
-        field = _field_path(first["loc"])
-        problem = first["msg"]
-        if first["type"] == "extra_forbidden":
-            problem = "unknown field"
-        raise FatalError(field, problem) from None
+        first = err.errors(include_url=False)[0]
+        raise FatalError(_field_path(first["loc"]), _problem(first)) from None
 
 
 def from_request(req: fnv1.RunFunctionRequest) -> Input:
