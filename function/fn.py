@@ -90,6 +90,8 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     tenant = _tenant(xr, ec)
     if tenant != xr.tenant:
         xr = observed.with_tenant(xr, tenant)
+    if xr.v2:
+        mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
 
     rsp = response.to(req)
     requirements.request(rsp, cfg)

@@ -212,12 +212,7 @@ def test_teardown_is_sticky_once_the_ec_has_it() -> None:
     ],
 )
 def test_fatal_names_the_field(xr: dict, fn_input: dict | None, field: str) -> None:
-    obs = {"connection-secret": {}} if xr["kind"] == "TestPlatformCluster" else None
-    req = f.request(xr, obs, fn_input=fn_input)
-    if xr["kind"] == "TestPlatformCluster":
-        # The v2 secret name is only checked when a kubeconfig is there to write.
-        manifest = f.ec_manifest(phase="Ready", kubeconfig=f.KUBECONFIG, password=f.PASSWORD)
-        req = f.request(xr, {"ec": f.ec_object(manifest, v2=True)}, fn_input=fn_input)
+    req = f.request(xr, fn_input=fn_input)
     rsp = f.run(req)
     messages = f.fatal_messages(rsp)
     assert len(messages) == 1, messages
