@@ -125,6 +125,17 @@ def resource(req: fnv1.RunFunctionRequest, key: str) -> fnv1.Resource | None:
 _CONDITION_KEYS = ("type", "status", "reason", "message", "lastTransitionTime")
 
 
+def _condition(cond: structs.Struct) -> dict[str, str]:
+    """One EC condition's string fields (non-strings read as empty)."""
+    fields = cond.fields
+    out = {}
+    for key in _CONDITION_KEYS:
+        value = fields.get(key)
+        if value is not None:
+            out[key] = value.string_value
+    return out
+
+
 def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     """The EC inside the observed `ec` Object's status.atProvider.manifest, if any."""
     obj = resource(req, EC)
@@ -134,10 +145,7 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     if manifest is None:
         return None
     status = structs.child(manifest, "status")
-    conditions = tuple(
-        {key: structs.text(c, key) for key in _CONDITION_KEYS if key in c.fields}
-        for c in structs.objects(status, "conditions")
-    )
+    conditions = tuple(_condition(c) for c in structs.objects(status, "conditions"))
     annotations = structs.child(structs.child(manifest, "metadata"), "annotations")
     tear = structs.child(manifest, "spec").fields.get("tearDownCluster")
     return EphemeralCluster(
