@@ -14,6 +14,7 @@ import binascii
 import dataclasses
 import functools
 import re
+from collections.abc import Mapping
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -144,3 +145,9 @@ def resolve(
         return Credentials(details=details, source="secretRef", obj=obj)
     details = _status_details(ec)
     return Credentials(details=details, source="status" if details else "none")
+
+
+def secret_has_kubeconfig(resources: Mapping[str, fnv1.Resource]) -> bool:
+    """The (kept) v2 `connection-secret` among `resources` holds a kubeconfig."""
+    res = resources.get(observed.CONNECTION_SECRET)
+    return res is not None and bool(structs.string(res.resource, "data", KUBECONFIG))

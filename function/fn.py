@@ -129,7 +129,9 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     readiness.set_composed(rsp, observed.EC, ec is not None and ec.cluster_ready)
     readiness.set_composed(rsp, observed.CREDENTIALS, has_kubeconfig)
     readiness.set_composed(
-        rsp, observed.CONNECTION_SECRET, has_kubeconfig or _kept_secret_has_kubeconfig(rsp)
+        rsp,
+        observed.CONNECTION_SECRET,
+        has_kubeconfig or credentials.secret_has_kubeconfig(rsp.desired.resources),
     )
     is_usable = readiness.usable(ec, has_kubeconfig)
     if not is_usable:
@@ -140,13 +142,6 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
         status.copy_conditions(rsp, ec, credentials.fragments(details))
     readiness.set_ttl(rsp, readiness.ttl(cfg, ec, is_usable))
     return rsp
-
-
-def _kept_secret_has_kubeconfig(rsp: fnv1.RunFunctionResponse) -> bool:
-    res = rsp.desired.resources.get(observed.CONNECTION_SECRET)
-    return res is not None and bool(
-        observed.structs.string(res.resource, "data", credentials.KUBECONFIG)
-    )
 
 
 def fatal(req: fnv1.RunFunctionRequest, message: str) -> fnv1.RunFunctionResponse:
