@@ -13,6 +13,8 @@ from function import observed
 from function.input import Input
 from function.status import FINISHED, TRANSITIONING
 
+UNUSABLE_PHASES = (TRANSITIONING - {""}) | FINISHED
+
 
 def flag(ready: bool) -> fnv1.Ready.ValueType:
     """READY_TRUE or READY_FALSE, never unspecified."""
@@ -25,8 +27,7 @@ def usable(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> bool:
         ec is not None
         and ec.cluster_ready
         and has_kubeconfig
-        and ec.phase not in TRANSITIONING - {""}
-        and ec.phase not in FINISHED
+        and ec.phase not in UNUSABLE_PHASES
         and not ec.tear_down
     )
 
