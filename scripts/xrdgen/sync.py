@@ -1,0 +1,125 @@
+"""`xrd-gen sync [--check]`: regenerate every XRD of the config, or prove none is stale.
+
+Everything is generated in memory first, so a bad entry fails the run before a single file is
+written. `--check` writes nothing: it prints a unified diff per stale file and reports files
+xrd-gen generated earlier that the config no longer declares (a renamed output would otherwise
+leave its old XRD behind, still applied by whoever globs the directory).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from scripts.xrdgen.assemble import GENERATED_MARK, generate
+from scripts.xrdgen.config import Config
+from scripts.xrdgen.options import GenError
+
+REGENERATE = "xrd-gen sync"  # shown in headers and in --check's advice
+
+
+@dataclass
+class Report:
+    """What a sync found or did, for the CLI to print and turn into an exit status."""
+
+    stale: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.stale and not self.orphans
+
+
+def display(path: Path) -> str:
+    """A path relative to the working directory when it is below it (shorter diffs)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _current(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GenError(f"{path}: cannot read: {err}") from None
+
+
+def _orphans(config: Config) -> list[Path]:
+    """Generated files in the outputs' directories that no entry produces any more."""
+    declared = {e.output.resolve() for e in config.entries}
+    found: list[Path] = []
+    for folder in sorted({e.output.resolve().parent for e in config.entries}):
+        for path in sorted(folder.glob("*.yaml")):
+            if path.resolve() in declared or path.resolve() == config.path.resolve():
+                continue
+            try:
+                with path.open(encoding="utf-8") as handle:
+                    first = handle.readline()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if first.startswith(GENERATED_MARK):
+                found.append(path)
+    return found
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Atomic replace: a reader (or a crash) never sees half an XRD."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except OSError as err:
+        raise GenError(f"{path}: cannot write: {err.strerror or err}") from None
+
+
+def run(config: Config, *, check: bool, out: TextIO) -> Report:
+    """Regenerate (or, with `check`, diff) every entry; unified diffs go to `out`."""
+    report = Report()
+    planned: list[tuple[Path, str]] = []
+    advice = f"change the CRD or {config.path.name} and run `{REGENERATE}`."
+    for i, entry in enumerate(config.entries):
+        try:
+            generated = generate(entry, output=entry.output, advice=advice)
+        except GenError as err:
+            raise GenError(
+                f"{display(config.path)}: xrds[{i}] ({entry.output.name}): {err}"
+            ) from None
+        report.notes += [f"{entry.output.name}: {note}" for note in generated.notes]
+        planned.append((entry.output, generated.text))
+    for path, text in planned:
+        old = _current(path)
+        if old == text:
+            continue
+        report.stale.append(path)
+        if check:
+            label = display(path)
+            out.writelines(
+                difflib.unified_diff(
+                    (old or "").splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    fromfile=f"a/{label}" if old is not None else "/dev/null",
+                    tofile=f"b/{label}",
+                )
+            )
+        else:
+            write_atomic(path, text)
+            report.written.append(path)
+    report.orphans = _orphans(config)
+    if not check:
+        for path in report.orphans:
+            try:
+                path.unlink()
+            except OSError as err:
+                raise GenError(f"{path}: cannot remove: {err.strerror or err}") from None
+    return report
