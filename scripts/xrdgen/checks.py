@@ -136,6 +136,7 @@ def resolve(opts: XRDOptions, crd_version: str) -> Names:
             f"--write-connection-secret-ref: Crossplane injects spec.writeConnectionSecretToRef "
             f"itself with scope {LEGACY}"
         )
+    _kind(opts.kind, "--kind")  # before deriving the claim kind from it
     claim_kind = _claim_kind(opts, scope)
     names = Names(
         api=opts.api,
@@ -199,10 +200,11 @@ def collisions(names: Names, spec_fields: set[str], status_fields: set[str]) -> 
     clashes = [f"spec.{n}" for n in sorted(spec_fields & spec_taken)]
     clashes += [f"status.{n}" for n in sorted(status_fields & status_taken)]
     if clashes:
+        one = len(clashes) == 1
         raise GenError(
-            f"{', '.join(clashes)}: Crossplane injects "
-            f"{'this field' if len(clashes) == 1 else 'these fields'} into a {names.scope} XR "
-            "and would replace the CRD's; rename it in the CRD or leave it out "
+            f"{', '.join(clashes)}: Crossplane injects {'this field' if one else 'these fields'} "
+            f"into a {names.scope} XR and would replace the CRD's; rename "
+            f"{'it' if one else 'them'} in the CRD or leave {'it' if one else 'them'} out "
             "(--spec-field / status fields)"
         )
 

@@ -189,8 +189,9 @@ def main(
     except Exception as exc:  # a bug, not bad input: still one line, unless debugging
         if os.environ.get("XRD_GEN_DEBUG"):
             raise
+        detail = " ".join(str(exc).split())
         print(
-            f"xrd-gen: internal error: {type(exc).__name__}: {exc} "
+            f"xrd-gen: internal error: {type(exc).__name__}: {detail} "
             "(set XRD_GEN_DEBUG=1 for a traceback)",
             file=err,
         )

@@ -68,7 +68,8 @@ def load(path: Path) -> Config:
     unknown = sorted(set(top) - set(_TOP_KEYS))
     if unknown:
         raise GenError(f"{path}: unknown key(s) {', '.join(unknown)} (expected: defaults, xrds)")
-    defaults = _mapping(top.get("defaults") or {}, f"{path}: defaults")
+    raw_defaults = top.get("defaults")
+    defaults = _mapping({} if raw_defaults is None else raw_defaults, f"{path}: defaults")
     raw = top.get("xrds")
     if not isinstance(raw, list) or not raw:
         raise GenError(f"{path}: xrds: expected a non-empty list of XRDs to generate")

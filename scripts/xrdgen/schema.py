@@ -145,10 +145,15 @@ def _status(crd_status: Schema | None, fields: tuple[str, ...], kind: str) -> Sc
 def _metadata(crd_meta: Any, notes: list[str]) -> Schema | None:
     """Crossplane replaces metadata with `name: maxLength 63`, honouring a smaller maxLength."""
     meta = crd_meta if isinstance(crd_meta, dict) else {}
-    name = (meta.get("properties") or {}).get("name") or {}
-    limit = name.get("maxLength") if isinstance(name, dict) else None
-    extra = sorted(k for k in meta if k != "type")
-    if extra and not (extra == ["properties"] and isinstance(limit, int)):
+    props = meta.get("properties") if isinstance(meta.get("properties"), dict) else {}
+    name = props.get("name") if isinstance(props.get("name"), dict) else {}
+    limit = name.get("maxLength")
+    ignored = (
+        set(meta) - {"type", "properties"}
+        or set(props) - {"name"}
+        or set(name) - {"type", "maxLength"}
+    )
+    if ignored:
         notes.append("metadata: dropped, Crossplane replaces it (only name.maxLength is honoured)")
     if isinstance(limit, int) and limit < MAX_NAME_LENGTH:
         return {

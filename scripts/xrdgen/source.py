@@ -86,8 +86,7 @@ def choose_crd(path: Path, docs: list[Any], name: str | None) -> dict[str, Any]:
         crd = crds[names.index(name)]
     elif len(crds) > 1:
         raise GenError(
-            f"{path}: {len(crds)} CRDs ({', '.join(names)}) and no way to choose: "
-            "pass --crd-name (crdName in the sync config)"
+            f"{path}: {len(crds)} CRDs ({', '.join(names)}) and no way to choose: pass --crd-name"
         )
     else:
         crd = crds[0]

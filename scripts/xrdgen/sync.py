@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,15 @@ from scripts.xrdgen.assemble import GENERATED_MARK, generate
 from scripts.xrdgen.config import Config
 from scripts.xrdgen.options import GenError
 
+# `generate` flags in error messages, as the sync config spells them.
+_CONFIG_KEYS = {
+    "--spec-field": "specFields",
+    "--status-field": "statusFields",
+    "--connection-secret-key": "connectionSecretKeys",
+    "--printer-column": "printerColumns",
+    "--write-connection-secret-ref": "writeConnectionSecretToRef",
+}
+_FLAG = re.compile(r"--[a-z][a-z-]*")
 REGENERATE = "xrd-gen sync"  # shown in headers and in --check's advice
 
 
@@ -34,6 +44,19 @@ class Report:
     @property
     def clean(self) -> bool:
         return not self.stale and not self.orphans
+
+
+def config_keys(message: str) -> str:
+    """A `generate` error message with its flags spelled as sync config keys."""
+
+    def key(match: re.Match[str]) -> str:
+        flag = match.group(0)
+        if flag in _CONFIG_KEYS:
+            return _CONFIG_KEYS[flag]
+        head, *rest = flag[2:].split("-")
+        return head + "".join(word.capitalize() for word in rest)
+
+    return _FLAG.sub(key, message)
 
 
 def display(path: Path) -> str:
@@ -92,9 +115,8 @@ def run(config: Config, *, check: bool, out: TextIO) -> Report:
         try:
             generated = generate(entry, output=entry.output, advice=advice)
         except GenError as err:
-            raise GenError(
-                f"{display(config.path)}: xrds[{i}] ({entry.output.name}): {err}"
-            ) from None
+            where = f"{display(config.path)}: xrds[{i}] ({entry.output.name})"
+            raise GenError(f"{where}: {config_keys(str(err))}") from None
         report.notes += [f"{entry.output.name}: {note}" for note in generated.notes]
         planned.append((entry.output, generated.text))
     for path, text in planned:
