@@ -199,3 +199,12 @@ def test_the_real_schema_check_can_fail(xrd_crd: dict, crd_path: Path) -> None:
     assert crdschema.validate(doc, xrd_crd) == [
         "spec: Claims aren't supported in apiextensions.crossplane.io/v2"
     ]
+
+
+def test_root_cel_may_reference_what_crossplane_injects(tmp_path: Path) -> None:
+    rule = {"rule": "!has(self.status.conditions) || has(self.spec.compositionRef)"}
+    path = write(tmp_path / "c.yaml", crd(root={"x-kubernetes-validations": [rule]}))
+    schema = v1(path).document["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert schema["x-kubernetes-validations"] == [rule]
+    with pytest.raises(GenError, match=r"references spec\.compositionRef"):
+        v2(path)  # a v2 XR has spec.crossplane.compositionRef instead

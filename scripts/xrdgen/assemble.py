@@ -140,6 +140,7 @@ def generate(
         status_fields=opts.status_fields,
         description=opts.description,
         extra_spec=extra,
+        injected=checks.injected(names),
     )
     spec_fields = set(built.schema["properties"]["spec"]["properties"])
     status_fields = set(opts.status_fields)

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from scripts.xrdgen.options import GenError
+from pydantic import ValidationError
+
+from scripts.xrdgen import assemble, config, sync
+from scripts.xrdgen.options import GenError, XRDOptions, one_line
 
 EXIT_STALE = 1
 EXIT_ERROR = 2
@@ -122,32 +125,22 @@ def _notes(notes: Sequence[str], err: TextIO) -> None:
 
 
 def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from pydantic import ValidationError  # noqa: PLC0415 - keep `--help` fast
-
-    from scripts.xrdgen.assemble import generate  # noqa: PLC0415
-    from scripts.xrdgen.options import XRDOptions  # noqa: PLC0415
-    from scripts.xrdgen.sync import write_atomic  # noqa: PLC0415
-
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "output")}
     try:
         opts = XRDOptions.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = "-".join(str(p) for p in first["loc"]).replace("_", "-")
-        raise GenError(f"--{where}: {first['msg']}") from None
-    generated = generate(opts, output=args.output)
+        raise GenError(one_line(exc, "--", flags=True)) from None
+    generated = assemble.generate(opts, output=args.output)
     _notes(generated.notes, err)
     if args.output is None:
         out.write(generated.text)
     else:
-        write_atomic(args.output, generated.text)
+        sync.write_atomic(args.output, generated.text)
         print(f"xrd-gen: wrote {args.output}", file=err)
     return 0
 
 
 def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from scripts.xrdgen import config, sync  # noqa: PLC0415
-
     path = args.config or config.DEFAULT_PATH
     if args.config is None and not path.is_file():
         raise GenError(f"{path}: not found; run from the project root or pass --config")

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scripts.xrdgen.options import GenError, XRDOptions
+from scripts.xrdgen.options import GenError, XRDOptions, one_line
 from scripts.xrdgen.source import read_documents
 
 DEFAULT_PATH = Path("xrd/xrd-gen.yaml")
@@ -39,18 +39,6 @@ class Config:
 
     path: Path
     entries: tuple[Entry, ...]
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out.lstrip(".")
-
-
-def _one_line(err: ValidationError, prefix: str) -> str:
-    problems = [f"{prefix}{_where(e['loc'])}: {e['msg']}" for e in err.errors()]
-    return "; ".join(problems)
 
 
 def _mapping(value: Any, what: str) -> dict[str, Any]:
@@ -80,7 +68,7 @@ def load(path: Path) -> Config:
         try:
             entry = Entry.model_validate(merged)
         except ValidationError as err:
-            raise GenError(_one_line(err, f"{path}: xrds[{i}].")) from None
+            raise GenError(one_line(err, f"{path}: xrds[{i}].")) from None
         entries.append(
             entry.model_copy(update={"crd": base / entry.crd, "output": base / entry.output})
         )

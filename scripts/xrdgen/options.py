@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 
@@ -19,6 +19,20 @@ class GenError(Exception):
 
     def __str__(self) -> str:
         return " ".join(super().__str__().split())
+
+
+def one_line(err: ValidationError, prefix: str, *, flags: bool = False) -> str:
+    """Every problem pydantic found, on one line, each naming its key (or its flag)."""
+    problems = []
+    for problem in err.errors():
+        where = ""
+        for part in problem["loc"]:
+            where += f"[{part}]" if isinstance(part, int) else f".{part}"
+        where = where.lstrip(".")
+        if flags:
+            where = where.replace("_", "-")
+        problems.append(f"{prefix}{where}: {problem['msg']}")
+    return "; ".join(problems)
 
 
 class _Model(BaseModel):

@@ -108,10 +108,9 @@ def _spec(crd_spec: Schema, fields: tuple[str, ...], notes: list[str]) -> Schema
         )
     if required:
         out["required"] = required
-    for i, branch in enumerate(out.get("oneOf") or []):
-        named = set((branch or {}).get("required") or []) | set(
-            (branch or {}).get("properties") or {}
-        )
+    for i, item in enumerate(out.get("oneOf") or []):
+        branch = _mapping(item, f"spec.oneOf[{i}]")
+        named = set(branch.get("required") or []) | set(branch.get("properties") or {})
         hidden = sorted(named - set(props))
         if hidden:
             raise GenError(
@@ -128,7 +127,9 @@ def _status(crd_status: Schema | None, fields: tuple[str, ...], kind: str) -> Sc
         return None
     if len(set(fields)) != len(fields):
         raise GenError(f"status fields listed twice: {', '.join(fields)}")
-    source = _mapping((crd_status or {}).get("properties") or {}, "status.properties")
+    source = _mapping(
+        _mapping(crd_status or {}, "status").get("properties") or {}, "status.properties"
+    )
     props: Schema = {}
     for name in fields:
         if name in source:
@@ -189,11 +190,13 @@ def build(
     status_fields: tuple[str, ...] = (),
     description: str | None = None,
     extra_spec: Schema | None = None,
+    injected: tuple[set[str], set[str]] = (set(), set()),
 ) -> Result:
     """The XRD version schema derived from a CRD version schema (see the module docstring).
 
     `extra_spec` holds properties the XRD declares beyond the CRD (for example v2's
-    writeConnectionSecretToRef); a CRD property of the same name is an error.
+    writeConnectionSecretToRef); a CRD property of the same name is an error. `injected` are
+    the (spec, status) fields Crossplane adds, which root CEL rules may reference.
     """
     notes: list[str] = []
     root = _mapping(crd_schema, "<root>")
@@ -205,7 +208,7 @@ def build(
     for name, extra in sorted((extra_spec or {}).items()):
         if name in spec["properties"]:
             raise GenError(f"spec.{name}: declared by the CRD and added by an xrd-gen option")
-        spec["properties"][name] = extra
+        spec["properties"][name] = copy.deepcopy(extra)
     status = _status(props.get("status"), status_fields, kind)
 
     out: Schema = {"type": "object"}
@@ -217,8 +220,8 @@ def build(
         "apiVersion": None,
         "kind": None,
         "metadata": None,
-        "spec": set(spec["properties"]),
-        "status": set((status or {}).get("properties") or {}),
+        "spec": set(spec["properties"]) | injected[0],
+        "status": set((status or {}).get("properties") or {}) | injected[1],
     }
     _refuse_hidden_references(rules, "<root>", visible)
     if rules:
