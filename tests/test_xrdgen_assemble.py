@@ -208,3 +208,15 @@ def test_root_cel_may_reference_what_crossplane_injects(tmp_path: Path) -> None:
     assert schema["x-kubernetes-validations"] == [rule]
     with pytest.raises(GenError, match=r"references spec\.compositionRef"):
         v2(path)  # a v2 XR has spec.crossplane.compositionRef instead
+
+
+def test_nested_fields_named_like_injected_ones_are_fine(tmp_path: Path) -> None:
+    doc = crd()
+    spec = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["window"]["properties"]["claimRef"] = {"type": "string"}
+    spec["properties"]["window"]["properties"]["crossplane"] = {"type": "string"}
+    path = write(tmp_path / "c.yaml", doc)
+    for generated in (v1(path), v2(path)):
+        props = generated.document["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        window = props["properties"]["spec"]["properties"]["window"]["properties"]
+        assert {"claimRef", "crossplane"} <= set(window)

@@ -103,13 +103,22 @@ def test_generated_files_no_longer_declared_are_orphans(project: Path) -> None:
     write_config(project, [{"output": "xwidgets.yaml", "kind": "XWidget"}])
     handmade = project / "xrd" / "notes.yaml"
     handmade.write_text("# mine\na: 1\n")
+    by_hand = project / "xrd" / "gadgets.yaml"  # from `xrd-gen generate -o`: not the config's
+    by_hand.write_text(
+        (project / "xrd" / "widgets.yaml")
+        .read_text()
+        .replace(
+            sync.advice(config.load(project / "xrd" / "xrd-gen.yaml")), "run xrd-gen generate."
+        )
+    )
     report, diff = run(project, check=True)
     assert [p.name for p in report.orphans] == ["widgets.yaml"]
     assert not report.clean
     assert diff == ""
     report, _ = run(project, check=False)
     assert not (project / "xrd" / "widgets.yaml").exists()
-    assert handmade.exists()  # only files carrying the generated header are ever removed
+    assert handmade.exists()  # only files carrying this config's header are ever removed
+    assert by_hand.exists()
     assert run(project, check=True)[0].clean
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from scripts.xrdgen.assemble import GENERATED_MARK, generate
+from scripts.xrdgen.assemble import GENERATED_MARK, HEADER_LINES, generate
 from scripts.xrdgen.config import Config
 from scripts.xrdgen.options import GenError
 
@@ -76,9 +76,16 @@ def _current(path: Path) -> str | None:
         raise GenError(f"{path}: cannot read: {err}") from None
 
 
+def advice(config: Config) -> str:
+    """The header's DO NOT EDIT advice; naming the config also marks the files it owns."""
+    return f"change the CRD or {config.path.name} and run `{REGENERATE}`."
+
+
 def _orphans(config: Config) -> list[Path]:
-    """Generated files in the outputs' directories that no entry produces any more."""
+    """Files this config generated earlier (same header, same config name) that no entry
+    produces any more; files from `generate` or another config are never orphans."""
     declared = {e.output.resolve() for e in config.entries}
+    owned = f"# DO NOT EDIT: {advice(config)}\n"
     found: list[Path] = []
     for folder in sorted({e.output.resolve().parent for e in config.entries}):
         for path in sorted(folder.glob("*.yaml")):
@@ -86,10 +93,10 @@ def _orphans(config: Config) -> list[Path]:
                 continue
             try:
                 with path.open(encoding="utf-8") as handle:
-                    first = handle.readline()
+                    head = [handle.readline() for _ in range(HEADER_LINES)]
             except (OSError, UnicodeDecodeError):
                 continue
-            if first.startswith(GENERATED_MARK):
+            if head[0].startswith(GENERATED_MARK) and owned in head:
                 found.append(path)
     return found
 
@@ -110,10 +117,10 @@ def run(config: Config, *, check: bool, out: TextIO) -> Report:
     """Regenerate (or, with `check`, diff) every entry; unified diffs go to `out`."""
     report = Report()
     planned: list[tuple[Path, str]] = []
-    advice = f"change the CRD or {config.path.name} and run `{REGENERATE}`."
+    hint = advice(config)
     for i, entry in enumerate(config.entries):
         try:
-            generated = generate(entry, output=entry.output, advice=advice)
+            generated = generate(entry, output=entry.output, advice=hint)
         except GenError as err:
             where = f"{display(config.path)}: xrds[{i}] ({entry.output.name})"
             raise GenError(f"{where}: {config_keys(str(err))}") from None
