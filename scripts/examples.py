@@ -59,3 +59,23 @@ def case(name: str, path: Path = CASES_FILE) -> Case:
         if found.name == name:
             return found
     raise KeyError(name)
+
+
+def render_case(found: Case, target: str, *, timeout: float = 30.0) -> list[dict]:
+    """Render one case through the function at `target` with xp-render's library.
+
+    Returns the documents `crossplane render -r` would print (the XR first).
+    """
+    from scripts.render import loading  # noqa: PLC0415 - keeps `load()` light
+    from scripts.render.engine import documents, render  # noqa: PLC0415
+    from scripts.render.launcher import route_to  # noqa: PLC0415
+
+    rendered = render(
+        xr=loading.read_one(ROOT / found.xr, "composite resource (XR)"),
+        composition=loading.read_one(ROOT / found.composition, "Composition"),
+        functions=route_to(loading.load_functions(ROOT / FUNCTIONS), target),
+        observed=loading.load_observed(ROOT / found.observed) if found.observed else [],
+        required=loading.load_required([ROOT / found.required] if found.required else []),
+        timeout=timeout,
+    )
+    return documents(rendered, include_results=True, include_context=False)
