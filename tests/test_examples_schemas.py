@@ -207,3 +207,15 @@ def test_schema_checks_catch_bad_artefacts(rendered: dict[str, list[dict[str, An
     )
     comp["spec"]["mode"] = "Sometimes"
     assert crdschema.validate(comp, v.shared_crd(v.COMPOSITION_CRD)) != []
+
+
+def test_generated_xrd_checks_can_fail(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    xr = {**_read(ROOT / "examples" / "xr.yaml"), "status": rendered["ready"][0]["status"]}
+    crd = v.xr_crd(v.project_xrd("XTestPlatformCluster"), xr["apiVersion"])
+    assert crdschema.validate(xr, crd) == []
+    xr["status"] = {**xr["status"], "kubeconfig": "x"}  # undeclared: would be pruned
+    assert crdschema.validate(xr, crd) != []
+    claim = _read(ROOT / "examples" / "claim.yaml")
+    claim["spec"]["ciOperator"]["releases"]["latest"]["candidate"]["relative"] = "one"
+    claim_crd = v.claim_crd(v.project_xrd("XTestPlatformCluster"), claim["apiVersion"])
+    assert crdschema.validate(claim, claim_crd) != []

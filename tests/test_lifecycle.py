@@ -76,12 +76,28 @@ def make_world(target: str, logs: Callable[[], str] = lambda: "", **options: Any
 
 
 def validate(world: World) -> None:
-    """Every object the simulation holds against the real schemas (point 5, live)."""
+    """Every object the simulation holds against the real schemas (point 5, live): Objects,
+    EphemeralClusters (upstream CRD of the design, and the project's crd/ when present), the
+    XR and the claim against the generated XRD when xrd/ has it."""
     for obj in world.objects():
         assert v.object_errors(obj) == [], obj["metadata"]["name"]
     upstream = v.UPSTREAM_EC if world.reconciler.design == "secretRef" else v.UPSTREAM_EC_OLD
+    # The project CRD is today's design; an old controller's EC matches the old upstream CRD.
+    project = None
+    if v.PROJECT_EC.is_file() and world.reconciler.design == "secretRef":
+        project = crdschema.load_crd(v.PROJECT_EC)
     for ec in world.ecs():
         assert crdschema.validate(ec, v.shared_crd(upstream)) == []
+        if project is not None:
+            assert crdschema.validate(ec, project) == []
+    xrd = v.find_xrd(world.composite.kind)
+    if xrd is None:
+        return
+    for xr in world.xrs():
+        assert crdschema.validate(xr, v.xr_crd(xrd, xr["apiVersion"])) == []
+    claim = world.request()
+    if not world.v2 and claim is not None:
+        assert crdschema.validate(claim, v.claim_crd(xrd, claim["apiVersion"])) == []
 
 
 def provision(world: World, **spec: Any) -> int:

@@ -223,7 +223,7 @@ class CompositeReconciler:
             if cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM:
                 claim_types.add(cond.type)
         status["conditions"] = conditions
-        if claim_types:
+        if claim_types and not xr["metadata"].get("namespace"):  # only legacy XRs have claims
             status["claimConditionTypes"] = sorted(claim_types)
         xr["status"] = status
         self.store.update_status(xr)
