@@ -236,6 +236,32 @@ def test_ec_reports_failed(function_process: FunctionProcess) -> None:
         world.close()
 
 
+def test_claim_deleted_while_the_cluster_runs(function_process: FunctionProcess) -> None:
+    """No deprovision task ran (the PipelineRun was garbage-collected): the finalizer tears
+    the cluster down, and only after the claim was deleted."""
+    world = make_world(function_process.address, function_process.output)
+    try:
+        provision(world)
+        name = world.ec()["metadata"]["name"]
+        world.delete_request()
+        seen: list[str] = []
+
+        def gone(w: World) -> bool:
+            ec = w.ec()
+            if ec is not None:
+                seen.append(ec["status"]["phase"])
+            return everything_gone(w)
+
+        world.run_until(gone, "everything deleted")
+        assert "Deprovisioning" in seen  # torn down before the finalizer let it go
+        key = ("ci.openshift.io/v1", "EphemeralCluster", "ephemeral-cluster", name)
+        assert world.appci.requested_deletion(key) > world.control.requested_deletion(
+            world.request_key
+        )
+    finally:
+        world.close()
+
+
 # Negative controls: broken functions make the invariants fail -------------------------------
 
 
