@@ -139,7 +139,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
 
     if ec is not None:
         status.set_status(rsp, ec)
-        status.copy_conditions(rsp, ec, credentials.fragments(details))
+        status.copy_conditions(rsp, ec, credentials.fragments(details), delivered=has_kubeconfig)
     readiness.set_ttl(rsp, readiness.ttl(cfg, ec, is_usable))
     return rsp
 

@@ -22,6 +22,10 @@ URL_CONDITION = "_ProwJobURL"
 FAILED_CONDITION = "EphemeralClusterFailed"
 ENVCFG_CONDITION = "EnvironmentConfigReady"
 CREDENTIALS_CONDITION = "CredentialsAvailable"
+CLUSTER_READY = "ClusterReady"
+WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
+#: Phases in which ClusterReady=True means "use it now" to the provision task.
+USABLE_SOON = frozenset({"", "Provisioning", "Ready"})
 TRANSITIONING = frozenset({"", "Provisioning", "Deprovisioning"})
 FINISHED = frozenset({"Deprovisioned", "Failed"})
 
@@ -82,14 +86,27 @@ def copy_conditions(
     rsp: fnv1.RunFunctionResponse,
     ec: observed.EphemeralCluster,
     secrets: tuple[str, ...] = (),
+    *,
+    delivered: bool = True,
 ) -> None:
     """EC conditions → XR and claim, plus the two compatibility conditions and Failed.
 
-    Messages come from app.ci; any known credential fragment in them is redacted.
+    Messages come from app.ci; any known credential fragment in them is redacted. The provision
+    task takes `ClusterReady=True` on the claim as "the kubeconfig is in the Secret", so while
+    app.ci says ready but the kubeconfig has not been `delivered` (the credentials Object has
+    not read it yet), the claim sees `ClusterReady=False` / `WaitingForKubeconfig` instead.
     """
     for cond in ec.conditions:
         typ = cond.get("type", "")
         if not typ or typ in RESERVED or typ.startswith("_"):
+            continue
+        if (
+            typ == CLUSTER_READY
+            and cond.get("status") == "True"
+            and not delivered
+            and ec.phase in USABLE_SOON
+        ):
+            condition(rsp, typ, "False", "WaitingForKubeconfig", WAITING_MESSAGE)
             continue
         condition(
             rsp,

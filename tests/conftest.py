@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,13 @@ def shared_file(relative: str) -> Path:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def function_target() -> Iterator[str]:
+    """The real function served over gRPC on a free loopback port, once per test session
+    (per xdist worker); stopped by PID when the session ends."""
+    from scripts.render.launcher import FunctionProcess
+
+    with FunctionProcess() as fn:
+        yield fn.address

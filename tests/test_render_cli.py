@@ -330,6 +330,78 @@ def test_render_errors_are_one_line_and_nothing_on_stdout(files, capsys, handler
     assert message in err
 
 
+def _slow(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    time.sleep(2)
+    return passthrough(req)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (None, ["-o", "{d}/missing"], None, "cannot read {d}/missing: no such file or directory"),
+        (None, ["-o", "{d}/empty"], None, "no YAML files found in {d}/empty"),
+        (None, ["-e", "{d}/missing.yaml"], None, "cannot read {d}/missing.yaml"),
+        (None, ["--extra-resources", "{d}/bad.yaml"], None, "cannot parse YAML in {d}/bad.yaml"),
+        (None, ["--xrd", "{d}/missing.yaml"], None, "cannot read {d}/missing.yaml"),
+        (None, ["--xrd", "{d}/fns.yaml"], None, "--xrd: not a CompositeResourceDefinition"),
+        (None, ["--context-files", "k={d}/missing.json"], None, "cannot read {d}/missing.json"),
+        (None, ["--context-values", "k=[1"], None, "cannot parse YAML in --context-values k"),
+        (None, ["--function-credentials", "{d}/xr.yaml"], None, "not a Secret"),
+        (None, [], lambda p: Path(p[2]).unlink(), "cannot read {d}/fns.yaml"),
+        (
+            None,
+            [],
+            lambda p: Path(p[0]).write_bytes(b"kind: \xff\xfe"),
+            "cannot read {d}/xr.yaml: 'utf-8' codec can't decode",
+        ),
+        (None, [], lambda p: Path(p[1]).write_text("", encoding="utf-8"), "found 0"),
+        (
+            None,
+            [],
+            lambda p: _replace(p[1], spec__compositeTypeRef__apiVersion="example.org/v9"),
+            "compositeTypeRef.apiVersion (example.org/v9) does not match XR's apiVersion",
+        ),
+        (
+            None,
+            [],
+            lambda p: _replace(
+                p[2], metadata__annotations={"render.crossplane.io/runtime": "Podman"}
+            ),
+            'unsupported "render.crossplane.io/runtime" annotation value "Podman"',
+        ),
+        (
+            None,
+            ["--start-function"],
+            None,
+            "--start-function: no Function named function-ephemeral-cluster",
+        ),
+        (_slow, ["--timeout", "300ms"], None, 'Function "fn" did not answer within 0.3s'),
+    ],
+)
+def test_every_input_error_is_one_line_and_nothing_on_stdout(tmp_path, files, capsys, case):
+    handler, extra, mutate, message = case
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.yaml").write_text("a: [", encoding="utf-8")
+    server = serve_fake(handler) if handler else _no_server()
+    with server as fake:
+        paths = files(fake.target if fake else "127.0.0.1:1")
+        if mutate:
+            mutate(paths)
+        secret = dump(
+            tmp_path / "creds.yaml",
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}},
+        )
+        argv = [*paths, *(a.format(d=tmp_path) for a in extra)]
+        if "--function-credentials" not in extra:
+            argv += ["--function-credentials", secret]
+        code = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1, err
+    assert err.startswith("xp-render: error: ")
+    assert message.format(d=tmp_path) in err
+
+
 def test_console_script_prints_no_traceback(tmp_path):
     script = Path(sys.executable).with_name("xp-render")
     argv = [str(script)] if script.is_file() else [sys.executable, "-m", "scripts.render.cli"]

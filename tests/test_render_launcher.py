@@ -15,6 +15,7 @@ import pytest
 from scripts.render.errors import RenderError
 from scripts.render.fakes import function_manifest
 from scripts.render.launcher import (
+    FunctionProcess,
     default_command,
     is_project_function,
     route_to,
@@ -86,6 +87,35 @@ def test_missing_command_is_a_clear_error():
         running_function(["/nonexistent/function-binary"]),
     ):
         pass
+
+
+def test_killed_function_restarts_on_the_same_port_and_keeps_its_output(tmp_path):
+    pidfile = tmp_path / "pid"
+    env = {"FAKE_FUNCTION_PIDFILE": str(pidfile)}
+    command = [*FAKE, "--banner", "fake started"]
+    with FunctionProcess(command, env=env) as fn:
+        first = int(pidfile.read_text())
+        assert fn.pid == first
+        fn.kill()  # SIGKILL: no graceful shutdown, like a crashed pod
+        assert gone(first)
+        assert fn.pid is None
+        with pytest.raises(grpc.RpcError):
+            call(fn.address)
+        assert fn.start() == fn.address
+        second = int(pidfile.read_text())
+        assert second != first
+        assert "probe" in call(fn.address).desired.resources
+        assert fn.output().count("fake started") == 2
+    assert gone(second)
+
+
+def test_function_process_that_fails_to_start_is_stopped_and_closed():
+    crash = [sys.executable, "-c", "import sys; sys.exit(4)"]
+    fn = FunctionProcess(crash)
+    with pytest.raises(RenderError, match="exited with code 4"), fn:
+        pass
+    assert fn.pid is None
+    assert fn.output() == ""
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_ec_conditions_copied_to_xr_and_claim() -> None:
         f.cond("Responsive", "True", "x"),
         f.cond("Weird Reason", "True", "has spaces"),
     ]
-    rsp = _run(f.ec_manifest(phase="Ready", conditions=conds))
+    rsp = _run(f.ec_manifest(phase="Ready", conditions=conds, kubeconfig=f.KUBECONFIG))
     got = f.conditions(rsp)
     for typ in status.RESERVED:
         assert typ not in got
@@ -59,6 +59,28 @@ def test_ec_conditions_copied_to_xr_and_claim() -> None:
     for cond in rsp.conditions:
         assert cond.reason, cond
         assert cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+
+
+@pytest.mark.parametrize(
+    ("phase", "kubeconfig", "expected"),
+    [
+        ("Ready", None, ("False", "WaitingForKubeconfig")),
+        ("Ready", f.KUBECONFIG, ("True", "KubeconfigFetched")),
+        ("Provisioning", None, ("False", "WaitingForKubeconfig")),
+        ("Deprovisioning", None, ("True", "KubeconfigFetched")),
+        ("Deprovisioned", None, ("True", "KubeconfigFetched")),
+    ],
+)
+def test_cluster_ready_waits_for_the_kubeconfig(
+    phase: str, kubeconfig: bytes | None, expected: tuple[str, str]
+) -> None:
+    # The provision task reads the claim Secret as soon as it sees ClusterReady=True.
+    manifest = f.ec_manifest(phase=phase, conditions=f.READY_CONDITIONS, kubeconfig=kubeconfig)
+    got = f.conditions(_run(manifest))["ClusterReady"]
+    names = {fnv1.STATUS_CONDITION_TRUE: "True", fnv1.STATUS_CONDITION_FALSE: "False"}
+    assert (names[got.status], got.reason) == expected
+    if expected[1] == "WaitingForKubeconfig":
+        assert got.message == status.WAITING_MESSAGE
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--address", required=True)
     parser.add_argument("--insecure", action="store_true")
+    parser.add_argument("--banner", default="", help="a line to print once serving")
     args = parser.parse_args(argv)
     if pidfile := os.environ.get("FAKE_FUNCTION_PIDFILE"):
         pathlib.Path(pidfile).write_text(str(os.getpid()), encoding="utf-8")
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     server.add_insecure_port(args.address)
     server.start()
+    if args.banner:
+        print(args.banner, flush=True)  # the launcher captures it
     server.wait_for_termination()
 
 

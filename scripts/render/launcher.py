@@ -87,18 +87,111 @@ def _wait_ready(proc: subprocess.Popen, port: int, timeout: float, log: IO[bytes
         time.sleep(0.05)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM by PID, SIGKILL after a grace period."""
+def _stop(proc: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM by PID, SIGKILL after a grace period (at once when ``grace`` is 0)."""
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
     try:
-        proc.wait(STOP_GRACE_SECONDS)
+        proc.wait(grace if grace > 0 else None)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+class FunctionProcess:
+    """The function as a child process on one loopback port, which survives restarts.
+
+    ``start()`` runs ``COMMAND --insecure --address 127.0.0.1:PORT`` and waits until it answers
+    gRPC; ``stop()`` ends it by PID (SIGTERM, then SIGKILL), ``kill()`` with SIGKILL at once
+    (a crash); starting again reuses the port, so clients keep their target. Everything the
+    process prints, over all its runs, is kept for ``output()`` (tests scan it for secrets).
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        startup_timeout: float = 20.0,
+    ) -> None:
+        self.command = list(command or default_command())
+        self.env = {**os.environ, **(env or {})}
+        self.port = port or free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the running process, None when it is not running."""
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def start(self) -> str:
+        """Start (or start again) and wait until it serves; return its address."""
+        if self.pid is not None:
+            return self.address
+        if self._log is None:
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        argv = [*self.command, "--insecure", "--address", self.address]
+        self._log.seek(0, os.SEEK_END)
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise RenderError(f"cannot start the function ({argv[0]}): {exc.strerror}") from None
+        try:
+            _wait_ready(self.proc, self.port, self.startup_timeout, self._log)
+        except BaseException:
+            _stop(self.proc)
+            raise
+        return self.address
+
+    def stop(self) -> None:
+        """Graceful stop by PID (SIGTERM, SIGKILL after the grace period)."""
+        if self.proc is not None:
+            _stop(self.proc)
+
+    def kill(self) -> None:
+        """SIGKILL by PID: the process dies mid-whatever, like a crashed pod."""
+        if self.proc is not None:
+            _stop(self.proc, grace=0)
+
+    def output(self) -> str:
+        """Everything the process printed so far, over all its runs."""
+        if self._log is None:
+            return ""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Stop the process and drop its output."""
+        self.stop()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> FunctionProcess:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 @contextlib.contextmanager
@@ -109,26 +202,8 @@ def running_function(
     startup_timeout: float = 20.0,
 ) -> Iterator[str]:
     """Run the function with ``--insecure --address 127.0.0.1:PORT``; yield that address."""
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    argv = [*(command or default_command()), "--insecure", "--address", address]
-    with tempfile.TemporaryFile() as log:
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise RenderError(f"cannot start the function ({argv[0]}): {exc.strerror}") from None
-        try:
-            _wait_ready(proc, port, startup_timeout, log)
-            yield address
-        finally:
-            _stop(proc)
+    with FunctionProcess(command, env=env, startup_timeout=startup_timeout) as fn:
+        yield fn.address
 
 
 def is_project_function(function: Mapping) -> bool:

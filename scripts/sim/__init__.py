@@ -1,0 +1,1 @@
+"""A tick-by-tick simulation of Crossplane, provider-kubernetes and the app.ci reconciler."""
