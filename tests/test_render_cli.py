@@ -15,6 +15,7 @@ import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 import yaml
 from crossplane.function import resource
+from render_helpers import spec_xrd
 
 from scripts.render import cli, launcher
 from scripts.render.fakes import (
@@ -124,30 +125,7 @@ def test_full_render_with_every_input_option(tmp_path, files, capsys):
         "metadata": {"name": "s", "namespace": "ns"},
         "data": {"token": base64.b64encode(b"x").decode()},
     }
-    xrd = {
-        "apiVersion": "apiextensions.crossplane.io/v1",
-        "kind": "CompositeResourceDefinition",
-        "metadata": {"name": "xtestplatformclusters.ci.openshift.org"},
-        "spec": {
-            "group": "ci.openshift.org",
-            "versions": [
-                {
-                    "name": "v1alpha1",
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"n": {"type": "integer", "default": 2}},
-                                }
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    xrd = spec_xrd({"n": {"type": "integer", "default": 2}})
     (tmp_path / "ctx.json").write_text('{"f": 1}', encoding="utf-8")
     with serve_fake(echo) as fake:
         code, docs, err = run(

@@ -9,6 +9,7 @@ import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 from crossplane.function import resource
 from google.protobuf import json_format
+from render_helpers import spec_xrd
 
 from scripts.render.engine import RenderError, render
 from scripts.render.fakes import (
@@ -464,32 +465,7 @@ def test_slow_function_fails_at_the_timeout():
 
 
 def test_xrd_defaults_reach_the_function():
-    xrd = {
-        "apiVersion": "apiextensions.crossplane.io/v1",
-        "kind": "CompositeResourceDefinition",
-        "metadata": {"name": "xtestplatformclusters.ci.openshift.org"},
-        "spec": {
-            "group": "ci.openshift.org",
-            "versions": [
-                {
-                    "name": "v1alpha1",
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {
-                                        "tearDownCluster": {"type": "boolean", "default": False}
-                                    },
-                                }
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    xrd = spec_xrd({"tearDownCluster": {"type": "boolean", "default": False}})
     out, requests = one_step_render(passthrough, xrd=xrd, include_full_xr=True)
     assert plain(requests[0].observed.composite.resource)["spec"] == {"tearDownCluster": False}
     assert out.xr["spec"] == {"tearDownCluster": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from render_helpers import spec_xrd, xrd_version
 
 from scripts.render.errors import RenderError
 from scripts.render.xrd import apply_xrd_defaults, default
@@ -47,39 +48,8 @@ SPEC_SCHEMA = {
 
 
 def xrd(api_version: str = "apiextensions.crossplane.io/v1", **spec) -> dict:
-    return {
-        "apiVersion": api_version,
-        "kind": "CompositeResourceDefinition",
-        "metadata": {"name": "xtestplatformclusters.ci.openshift.org"},
-        "spec": {
-            "group": "ci.openshift.org",
-            "versions": [
-                {
-                    "name": "v1alpha0",
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {
-                                        "old": {"type": "string", "default": "wrong-version"}
-                                    },
-                                }
-                            },
-                        }
-                    },
-                },
-                {
-                    "name": "v1alpha1",
-                    "schema": {
-                        "openAPIV3Schema": {"type": "object", "properties": {"spec": SPEC_SCHEMA}}
-                    },
-                },
-            ],
-            **spec,
-        },
-    }
+    old = xrd_version("v1alpha0", {"old": {"type": "string", "default": "wrong-version"}})
+    return spec_xrd(SPEC_SCHEMA["properties"], api_version=api_version, earlier=(old,), **spec)
 
 
 def xr(spec: dict | None) -> dict:
