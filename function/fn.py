@@ -182,8 +182,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         Identical requests get the remembered response; errors are never cached, so each one
         is logged.
         """
-        key = self.cache.key(req)
-        cached = self.cache.get(key)
+        cached, slot = self.cache.lookup(req)
         if cached is not None:
             return cached
         try:
@@ -201,5 +200,5 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 f"internal error ({type(err).__name__}) in function-ephemeral-cluster; "
                 f"see its log for request tag {req.meta.tag!r}",
             )
-        self.cache.put(key, rsp)
+        self.cache.put(slot, req, rsp)
         return rsp
