@@ -18,8 +18,17 @@ from crossplane.function import logging, response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
-from function import cache, credentials, mapping, names, observed, readiness, requirements, status
-from function import input as fninput
+from function import (
+    cache,
+    config,
+    credentials,
+    mapping,
+    names,
+    observed,
+    readiness,
+    requirements,
+    status,
+)
 from function.errors import FatalError
 from function.requirements import Source
 
@@ -34,7 +43,7 @@ _ENVCFG_REASONS = {
 
 def _envcfg_condition(
     rsp: fnv1.RunFunctionResponse,
-    cfg: fninput.Input,
+    cfg: config.Config,
     cluster: requirements.ClusterName,
     ec: observed.EphemeralCluster | None,
 ) -> None:
@@ -84,7 +93,7 @@ def _keep_observed(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) 
 
 def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """One RunFunction call; raises FatalError for requests that must not be acted on."""
-    cfg = fninput.from_request(req)
+    cfg = config.from_request(req)
     xr = observed.composite(req)
     ec = observed.ephemeral_cluster(req)
     tenant = _tenant(xr, ec)

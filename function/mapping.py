@@ -13,7 +13,7 @@ import base64
 from typing import Any
 
 from function import names, observed, structs
-from function.input import Input
+from function.config import Config
 
 OBJECT_API_V1 = "kubernetes.crossplane.io/v1alpha2"
 OBJECT_API_V2 = "kubernetes.m.crossplane.io/v1alpha1"
@@ -30,7 +30,7 @@ _TEMPLATE_MAX = 64
 _templates: dict[tuple[str, ...], structs.Struct] = {}
 
 
-def _object_doc(v2: bool, cfg: Input) -> dict[str, Any]:
+def _object_doc(v2: bool, cfg: Config) -> dict[str, Any]:
     """apiVersion/kind and providerConfigRef shared by both Objects."""
     ref: dict[str, Any] = {"name": cfg.provider_config_name}
     if v2:
@@ -43,7 +43,7 @@ def _object_doc(v2: bool, cfg: Input) -> dict[str, Any]:
     }
 
 
-def _ec_template(v2: bool, cfg: Input) -> structs.Struct:
+def _ec_template(v2: bool, cfg: Config) -> structs.Struct:
     """Everything in the `ec` Object that depends only on the input: built once, then copied.
 
     Building Structs from dicts runs in Python; copying a finished Struct runs in C.
@@ -79,7 +79,7 @@ def ec_annotations(xr: observed.Composite, cluster: str) -> dict[str, str]:
 
 def ec_object(
     xr: observed.Composite,
-    cfg: Input,
+    cfg: Config,
     cluster: str,
     ec: observed.EphemeralCluster | None,
     out: structs.Struct | None = None,
@@ -115,7 +115,7 @@ def ec_object(
     return obj
 
 
-def _credentials_template(v2: bool, cfg: Input) -> structs.Struct:
+def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:
     """The `credentials` Object minus its four names: built once per input, then copied."""
     key = (
         "credentials",
@@ -156,7 +156,7 @@ def _credentials_template(v2: bool, cfg: Input) -> structs.Struct:
     return template
 
 
-def credentials_object(xr: observed.Composite, cfg: Input, secret_ref: str) -> structs.Struct:
+def credentials_object(xr: observed.Composite, cfg: Config, secret_ref: str) -> structs.Struct:
     """Observe-only Object on the EC's credentials Secret, publishing its two keys.
 
     A copy of the input's template (C-level) with the Object and Secret names filled in: a
