@@ -50,7 +50,11 @@ def _child(serve_one: Callable[[], None]) -> int:
         if code is None:
             return 0
         return code if isinstance(code, int) else 1
-    except BaseException:  # a worker must always end with an exit code
+    except BaseException as err:  # a worker must always end with an exit code
+        # The type only: a message or traceback could carry request data.
+        sys.stderr.write(
+            f"function-ephemeral-cluster: worker {os.getpid()} failed: {type(err).__name__}\n"
+        )
         return 1
     return 0
 
