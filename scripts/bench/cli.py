@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-starts", type=_positive, default=d.cold_starts, help="starts each")
     p.add_argument("--fleet", type=_positive, default=d.fleet, help="distinct XRs rotated")
     p.add_argument("--cache-calls", type=_positive, default=d.cache_calls, help="0 skips")
+    p.add_argument("--fill-cache", type=_positive, default=d.fill_cache, help="0 skips")
     p.add_argument("--workers", type=_positive, default=d.workers, help="compare 1 vs N; 0 skips")
     p.add_argument("--worker-calls", type=_positive, default=d.worker_calls)
     p.add_argument("--worker-rounds", type=_positive, default=d.worker_rounds)
@@ -82,6 +83,7 @@ def _settings(args: argparse.Namespace) -> measure.Settings:
         cold_starts=args.cold_starts * (2 if args.long else 1),
         fleet=max(args.fleet, 1),
         cache_calls=args.cache_calls,
+        fill_cache=args.fill_cache,
         workers=args.workers,
         worker_calls=args.worker_calls * scale,
         worker_rounds=max(args.worker_rounds, 1) * (2 if args.long else 1),

@@ -8,6 +8,7 @@ both sides alike. Every response is verified before its round counts.
 from __future__ import annotations
 
 import dataclasses
+import resource
 import statistics
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 
 import grpc
 
-from scripts.bench import load, payloads, servers, stats, verify
+from scripts.bench import load, payloads, procstat, servers, stats, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 Log = Callable[[str], None]
@@ -37,10 +38,11 @@ class Settings:
     fleet: int = 256
     warmup: int = 300
     cache_calls: int = 1000
+    fill_cache: int = 300  # distinct requests sent twice before RSS is read (cache holds 256)
     workers: int = 2  # 0 skips the workers comparison
     worker_calls: int = 3000
     worker_rounds: int = 3
-    worker_connections: int = 8
+    worker_connections: int = 8  # reopened until every worker holds one
     xrd_runs: int = 3
 
 
@@ -55,6 +57,7 @@ class Row:
     calls: int = 0
     wall: float = 0.0
     cpu: float = 0.0
+    client_cpu: float = 0.0  # load generator CPU (measured for the workers rows only)
     latencies: list[float] = dataclasses.field(default_factory=list, repr=False)
 
     def add(self, batch: load.Batch, cpu: float) -> None:
@@ -103,6 +106,7 @@ class Results:
     cold_start_s: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     rss_kb: dict[str, int] = dataclasses.field(default_factory=dict)
     worker_rows: list[Row] = dataclasses.field(default_factory=list)
+    worker_spread: list[int] = dataclasses.field(default_factory=list)
     xrd_gen: dict[str, Any] = dataclasses.field(default_factory=dict)
     verified: int = 0
 
@@ -193,6 +197,7 @@ def ab_rounds(settings: Settings, results: Results, log_dir: Path, log: Log) -> 
                     )
             if settings.cache_calls:
                 _cache_hits(settings, results, project, calls["project"], streams)
+            _fill_cache(settings, project, calls["project"], streams)
             results.rss_kb = {"project": project.rss_kb(), "floor": floor.rss_kb()}
         finally:
             for ch in channels.values():
@@ -217,6 +222,46 @@ def _cache_hits(
     results.rows.append(row)
 
 
+def _fill_cache(
+    settings: Settings,
+    project: servers.Server,
+    calls: list[grpc.UnaryUnaryMultiCallable],
+    streams: dict[str, payloads.Stream],
+) -> None:
+    """Repeat FILL_REQUESTS requests so the response cache is full when RSS is read.
+
+    All-distinct load never fills it; a steady fleet does, so RSS "after load" includes it.
+    """
+    if not settings.fill_cache:
+        return
+    scenario = "ready" if "ready" in streams else next(iter(streams))
+    batch_payloads = [streams[scenario].next() for _ in range(settings.fill_cache)]
+    for _ in range(2):
+        _measure(project, calls, batch_payloads, 16, scenario, project=True)
+
+
+def _spread(
+    server: servers.Server, stream: payloads.Stream, count: int, settings: Settings, log: Log
+) -> list[grpc.Channel]:
+    """`count` connections, reopened until every worker holds at least one.
+
+    The kernel picks a worker per connection (SO_REUSEPORT hashing); a worker without a
+    connection would sit idle and the comparison would measure the client, not the workers.
+    """
+    for _attempt in range(8):
+        chans = [load.channel(server.target, own_connection=True) for _ in range(count)]
+        warm = [stream.next() for _ in range(max(settings.warmup, 4 * count))]
+        _measure(server, [load.multicallable(c) for c in chans], warm, 16, "ready", project=True)
+        spread = procstat.connections_by_process(server.pid, server.port)
+        workers_seen = [n for pid, n in spread.items() if pid != server.pid]
+        if len(workers_seen) <= 1 or min(workers_seen) > 0:
+            return chans
+        for chan in chans:
+            chan.close()
+    log("workers: could not give every worker a connection; measuring anyway")
+    return [load.channel(server.target, own_connection=True) for _ in range(count)]
+
+
 def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
     """1 process vs `--workers N` at c=16 over several connections, alternating rounds."""
     stream = payloads.Stream("ready", fleet=settings.fleet, prefix="w")
@@ -228,45 +273,52 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
         servers.running(name_n, servers.PROJECT, first, extra=extra, log_dir=log_dir) as many,
     ):
         conns = settings.worker_connections
-        channels = {
-            s.name: [load.channel(s.target, own_connection=True) for _ in range(conns)]
-            for s in (one, many)
-        }
+        channels = {s.name: _spread(s, stream, conns, settings, log) for s in (one, many)}
         single = load.channel(many.target, own_connection=True)
         try:
             calls = {k: [load.multicallable(c) for c in v] for k, v in channels.items()}
             rows = {s.name: Row(s.name, "ready", 16, connections=conns) for s in (one, many)}
-            warm = [stream.next() for _ in range(settings.warmup)]
-            for server in (one, many):
-                _measure(server, calls[server.name], warm, 16, "ready", project=True)
             for number in range(settings.worker_rounds):
                 batch_payloads = [stream.next() for _ in range(settings.worker_calls)]
                 order = (one, many) if number % 2 == 0 else (many, one)
                 for server in order:
+                    client_before = _client_cpu()
                     batch, cpu = _measure(
                         server, calls[server.name], batch_payloads, 16, "ready", project=True
                     )
                     rows[server.name].add(batch, cpu)
+                    rows[server.name].client_cpu += _client_cpu() - client_before
                     results.verified += len(batch.responses)
+            spread = procstat.connections_by_process(many.pid, many.port)
+            results.worker_spread = [n for pid, n in sorted(spread.items()) if pid != many.pid]
             # What a client with one connection (Crossplane, per pod) gets from N workers.
             lone = Row(f"{name_n} (1 connection)", "ready", 16, connections=1)
             batch_payloads = [stream.next() for _ in range(settings.worker_calls)]
+            client_before = _client_cpu()
             batch, cpu = _measure(
                 many, [load.multicallable(single)], batch_payloads, 16, "ready", project=True
             )
             lone.add(batch, cpu)
+            lone.client_cpu += _client_cpu() - client_before
             results.verified += len(batch.responses)
             results.worker_rows = [*rows.values(), lone]
             results.rss_kb[name_n] = many.rss_kb()
             log(
                 "workers: "
                 + ", ".join(f"{r.server} {r.rps:.0f} req/s" for r in results.worker_rows)
+                + f"; connections per worker {results.worker_spread}"
             )
         finally:
             for chans in channels.values():
                 for ch in chans:
                     ch.close()
             single.close()
+
+
+def _client_cpu() -> float:
+    """CPU seconds of this process (the load generator: all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def xrd_gen(settings: Settings, log: Log) -> dict[str, Any]:

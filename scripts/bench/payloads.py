@@ -371,8 +371,8 @@ class Stream:
         data = bytearray(self._template)
         values = {
             TAG_TOKEN: self.tag(number),
-            RV_TOKEN: "777" + _fixed(number, _RV_DIGITS),
-            XR_TOKEN: "qz" + _fixed(number % self.fleet, _XR_DIGITS, _B36),
+            RV_TOKEN: "888" + _fixed(number, _RV_DIGITS),  # never the token itself
+            XR_TOKEN: "qx" + _fixed(number % self.fleet, _XR_DIGITS, _B36),
         }
         for token, value in values.items():
             raw = value.encode()

@@ -77,3 +77,44 @@ def rss_kb(pid: int, proc: Path = PROC) -> int:
         except (OSError, ValueError):
             continue
     return total
+
+
+def parse_tcp_inodes(text: str, port: int) -> set[int]:
+    """Socket inodes of ESTABLISHED connections whose local port is `port` (/proc/net/tcp*)."""
+    found = set()
+    for line in text.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 10:  # noqa: PLR2004 - fixed /proc/net/tcp layout
+            continue
+        local, state, inode = cols[1], cols[3], cols[9]
+        if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+            found.add(int(inode))
+    return found
+
+
+def socket_inodes(pid: int, proc: Path = PROC) -> set[int]:
+    """Inodes of the sockets `pid` holds open."""
+    found = set()
+    try:
+        fds = list((proc / str(pid) / "fd").iterdir())
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(int(target[8:-1]))
+    return found
+
+
+def connections_by_process(pid: int, port: int, proc: Path = PROC) -> dict[int, int]:
+    """Accepted connections on `port` held by each process of `pid`'s tree (workers)."""
+    established: set[int] = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            established |= parse_tcp_inodes((proc / "net" / name).read_text(), port)
+        except OSError:
+            continue
+    return {member: len(socket_inodes(member, proc) & established) for member in tree(pid, proc)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import statistics
 from typing import Any
 
@@ -108,14 +109,26 @@ def workers_summary(results: Results) -> dict[str, Any]:
     if len(rows) < 2:  # noqa: PLR2004 - one and N workers
         return {"status": "skipped"}
     one, many = rows[0], rows[1]
+    cores = os.cpu_count() or 1
+    # With the load generator on other cores, N workers could use min(N, cores) cores at the
+    # CPU cost per call measured here (an estimate: the bench client shares these cores).
+    estimate = min(results.settings.workers, cores) / (many.cpu_ms / 1000) if many.cpu else None
     out: dict[str, Any] = {
         "workers": results.settings.workers,
         "connections": one.connections,
+        "connections_per_worker": results.worker_spread,
         "rps_1": round(one.rps, 1),
         "rps_n": round(many.rps, 1),
         "ratio": stats.ratio(many.rps, one.rps),
         "cpu_ms_per_call_1": round(one.cpu_ms, 4),
         "cpu_ms_per_call_n": round(many.cpu_ms, 4),
+        "server_cores_1": round(one.cpu / one.wall, 2) if one.wall else None,
+        "server_cores_n": round(many.cpu / many.wall, 2) if many.wall else None,
+        "client_cores_1": round(one.client_cpu / one.wall, 2) if one.wall else None,
+        "client_cores_n": round(many.client_cpu / many.wall, 2) if many.wall else None,
+        "machine_cores": cores,
+        "rps_n_estimate_client_elsewhere": None if estimate is None else round(estimate, 1),
+        "ratio_estimate_client_elsewhere": stats.ratio(estimate, one.rps),
     }
     if len(rows) > 2:  # noqa: PLR2004 - plus the single-connection row
         out["rps_n_one_connection"] = round(rows[2].rps, 1)
@@ -141,7 +154,7 @@ def budget(results: Results) -> list[Line]:
     summary = workers_summary(results)
     lines.append(
         Line(
-            f"{results.settings.workers} workers vs 1, c=16 req/s",
+            f"{max(results.settings.workers, 2)} workers vs 1, c=16 req/s",
             summary.get("ratio"),
             WORKERS_GOAL,
             at_most=False,
@@ -193,6 +206,18 @@ def table(results: Results) -> str:
                 f"({_x(summary['ratio_one_connection'])})"
             )
         out.append(line)
+        out.append(
+            f"  cores used: 1 worker {summary['server_cores_1']} + client "
+            f"{summary['client_cores_1']}; {summary['workers']} workers "
+            f"{summary['server_cores_n']} + client {summary['client_cores_n']} "
+            f"(of {summary['machine_cores']}); connections per worker "
+            f"{summary['connections_per_worker']}"
+        )
+        out.append(
+            f"  estimate with the client on other cores: {summary['workers']} workers -> "
+            f"{summary['rps_n_estimate_client_elsewhere']:.0f} req/s "
+            f"({_x(summary['ratio_estimate_client_elsewhere'])})"
+        )
     xrd = results.xrd_gen
     if xrd.get("status") == "ok":
         out.append(f"xrd-gen sync --check: {xrd['seconds']:.3f} s (median of {xrd['runs']})")
