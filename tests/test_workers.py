@@ -142,3 +142,29 @@ def test_a_worker_raising_is_an_exit_code_not_a_hang() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         workers.run_workers(0, lambda: None)
+
+
+def test_runtime_config_example_sets_workers_the_cli_reads() -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from function import main
+
+    doc = yaml.safe_load(
+        (Path(__file__).parent.parent / "docs" / "deploymentruntimeconfig.yaml").read_text()
+    )
+    assert (doc["apiVersion"], doc["kind"]) == (
+        "pkg.crossplane.io/v1beta1",
+        "DeploymentRuntimeConfig",
+    )
+    spec = doc["spec"]["deploymentTemplate"]["spec"]
+    assert spec["replicas"] >= 1
+    assert "selector" in spec
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["name"] == "package-runtime"
+    env = {item["name"]: item["value"] for item in container["env"]}
+    # The CLI takes WORKERS from the environment (a bad value fails before serving).
+    result = CliRunner().invoke(main.cli, ["--insecure"], env={"WORKERS": "0"})
+    assert result.exit_code != 0
+    assert "--workers" in result.output
+    assert int(env["WORKERS"]) >= 1

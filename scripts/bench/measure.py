@@ -275,6 +275,7 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
         conns = settings.worker_connections
         channels = {s.name: _spread(s, stream, conns, settings, log) for s in (one, many)}
         single = load.channel(many.target, own_connection=True)
+        single_one = load.channel(one.target, own_connection=True)
         try:
             calls = {k: [load.multicallable(c) for c in v] for k, v in channels.items()}
             rows = {s.name: Row(s.name, "ready", 16, connections=conns) for s in (one, many)}
@@ -292,16 +293,25 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
             spread = procstat.connections_by_process(many.pid, many.port)
             results.worker_spread = [n for pid, n in sorted(spread.items()) if pid != many.pid]
             # What a client with one connection (Crossplane, per pod) gets from N workers.
-            lone = Row(f"{name_n} (1 connection)", "ready", 16, connections=1)
-            batch_payloads = [stream.next() for _ in range(settings.worker_calls)]
-            client_before = _client_cpu()
-            batch, cpu = _measure(
-                many, [load.multicallable(single)], batch_payloads, 16, "ready", project=True
-            )
-            lone.add(batch, cpu)
-            lone.client_cpu += _client_cpu() - client_before
-            results.verified += len(batch.responses)
-            results.worker_rows = [*rows.values(), lone]
+            lone = {
+                s.name: Row(f"{s.name} (1 connection)", "ready", 16, connections=1)
+                for s in (one, many)
+            }
+            singles = {
+                one.name: [load.multicallable(single_one)],
+                many.name: [load.multicallable(single)],
+            }
+            for number in range(settings.worker_rounds):
+                batch_payloads = [stream.next() for _ in range(settings.worker_calls // 2)]
+                for server in (one, many) if number % 2 == 0 else (many, one):
+                    client_before = _client_cpu()
+                    batch, cpu = _measure(
+                        server, singles[server.name], batch_payloads, 16, "ready", project=True
+                    )
+                    lone[server.name].add(batch, cpu)
+                    lone[server.name].client_cpu += _client_cpu() - client_before
+                    results.verified += len(batch.responses)
+            results.worker_rows = [*rows.values(), *lone.values()]
             results.rss_kb[name_n] = many.rss_kb()
             log(
                 "workers: "
@@ -313,6 +323,7 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
                 for ch in chans:
                     ch.close()
             single.close()
+            single_one.close()
 
 
 def _client_cpu() -> float:

@@ -130,9 +130,10 @@ def workers_summary(results: Results) -> dict[str, Any]:
         "rps_n_estimate_client_elsewhere": None if estimate is None else round(estimate, 1),
         "ratio_estimate_client_elsewhere": stats.ratio(estimate, one.rps),
     }
-    if len(rows) > 2:  # noqa: PLR2004 - plus the single-connection row
-        out["rps_n_one_connection"] = round(rows[2].rps, 1)
-        out["ratio_one_connection"] = stats.ratio(rows[2].rps, one.rps)
+    if len(rows) > 3:  # noqa: PLR2004 - plus the single-connection rows (1 and N workers)
+        out["rps_1_one_connection"] = round(rows[2].rps, 1)
+        out["rps_n_one_connection"] = round(rows[3].rps, 1)
+        out["ratio_one_connection"] = stats.ratio(rows[3].rps, rows[2].rps)
     return out
 
 
@@ -202,7 +203,9 @@ def table(results: Results) -> str:
         )
         if "ratio_one_connection" in summary:
             line += (
-                f"; one connection -> {summary['rps_n_one_connection']:.0f} req/s "
+                f"; over one connection (as Crossplane connects): 1 -> "
+                f"{summary['rps_1_one_connection']:.0f}, {summary['workers']} -> "
+                f"{summary['rps_n_one_connection']:.0f} req/s "
                 f"({_x(summary['ratio_one_connection'])})"
             )
         out.append(line)

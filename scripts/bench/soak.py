@@ -2,11 +2,13 @@
 
 RSS is taken after a warm-up (caches and allocator arenas at their working size) and at the
 end; growth beyond the limit, or any wrong response, fails the soak. Requests are all
-distinct (tags, resourceVersions, a fleet of XRs, both scenarios), as in the bench.
+distinct (tags, resourceVersions, a fleet of XRs, both scenarios), as in the bench, except
+that every third call repeats a recent one, so the response cache fills, hits and evicts.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import tempfile
 import threading
@@ -18,6 +20,8 @@ from scripts.bench import load, payloads, servers, verify
 from scripts.bench.measure import Log
 
 RSS_GROWTH_LIMIT_PCT = 5.0
+REPEAT_EVERY = 3  # every third call repeats one of the RECENT last requests
+RECENT = 600  # more than the response cache holds (256), so it also evicts
 
 
 @dataclasses.dataclass
@@ -75,6 +79,7 @@ class _Feed:
         self.streams = [payloads.Stream(s, fleet=fleet, prefix="s") for s in payloads.SCENARIOS]
         self.lock = threading.Lock()
         self.turn = 0
+        self.recent: collections.deque[tuple[Any, bytes]] = collections.deque(maxlen=RECENT)
         self.deadline = 0.0
         self.counting = False
 
@@ -82,10 +87,15 @@ class _Feed:
         with self.lock:
             if time.monotonic() >= self.deadline:
                 return None
-            stream = self.streams[self.turn % len(self.streams)]
             self.turn += 1
+            if self.turn % REPEAT_EVERY == 0 and self.recent:
+                # A repeat of a recent request: the response cache fills, hits and evicts.
+                return self.recent[(self.turn * 7) % len(self.recent)]
+            stream = self.streams[self.turn % len(self.streams)]
             tag, payload = stream.next()
-        return (tag, stream.scenario), payload
+            item = (tag, stream.scenario), payload
+            self.recent.append(item)
+        return item
 
     def sink(self, ref: Any, data: bytes | BaseException, _elapsed: float) -> None:
         tag, scenario = ref
