@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-rounds", type=_positive, default=d.worker_rounds)
     p.add_argument("--worker-connections", type=_positive, default=d.worker_connections)
     p.add_argument("--xrd-runs", type=_positive, default=d.xrd_runs, help="0 skips xrd-gen")
-    p.add_argument("--long", action="store_true", help="4x the calls and rounds (~10 min)")
+    p.add_argument("--long", action="store_true", help="4x the calls and rounds (~6 min)")
     p.add_argument("--strict", action="store_true", help="exit 3 when a budget line MISSes")
     sub = p.add_subparsers(dest="command", metavar="{soak}")
     s = sub.add_parser("soak", help="steady c=16 load; RSS must stay flat, no errors")

@@ -28,20 +28,20 @@ Log = Callable[[str], None]
 
 @dataclasses.dataclass
 class Settings:
-    """What to run; the defaults keep `make bench` around two minutes on 2 cores."""
+    """What to run; the defaults keep `make bench` near one minute on 2 cores."""
 
-    calls: int = 1200  # per server per round
-    rounds: int = 4  # A/B rounds per (scenario, concurrency)
+    calls: int = 2000  # per server per round
+    rounds: int = 6  # A/B rounds per (scenario, concurrency)
     concurrency: tuple[int, ...] = (1, 16)
     scenarios: tuple[str, ...] = payloads.SCENARIOS
-    cold_starts: int = 7
+    cold_starts: int = 9
     fleet: int = 256
     warmup: int = 300
     cache_calls: int = 1000
     fill_cache: int = 300  # distinct requests sent twice before RSS is read (cache holds 256)
     workers: int = 2  # 0 skips the workers comparison
-    worker_calls: int = 3000
-    worker_rounds: int = 3
+    worker_calls: int = 4000
+    worker_rounds: int = 4
     worker_connections: int = 8  # reopened until every worker holds one
     xrd_runs: int = 3
 
