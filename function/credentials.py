@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import mapping, observed, structs
+from function.config import Config
 from function.errors import FatalError
-from function.input import Input
 
 KUBECONFIG, PASSWORD = mapping.CONNECTION_KEYS
 
@@ -75,7 +75,7 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def _wants_secret_ref(cfg: Input, ec: observed.EphemeralCluster | None) -> bool:
+def _wants_secret_ref(cfg: Config, ec: observed.EphemeralCluster | None) -> bool:
     if cfg.credentials_mode == "secretRef":
         return True
     if cfg.credentials_mode == "status":
@@ -125,7 +125,7 @@ def _status_details(ec: observed.EphemeralCluster | None) -> dict[str, bytes]:
 def resolve(
     req: fnv1.RunFunctionRequest,
     xr: observed.Composite,
-    cfg: Input,
+    cfg: Config,
     ec: observed.EphemeralCluster | None,
 ) -> Credentials:
     """The credentials per the input's mode, and the Observe-only Object when secretRef applies.

@@ -18,8 +18,17 @@ from crossplane.function import logging, response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
-from function import cache, credentials, mapping, names, observed, readiness, requirements, status
-from function import input as fninput
+from function import (
+    cache,
+    config,
+    credentials,
+    mapping,
+    names,
+    observed,
+    readiness,
+    requirements,
+    status,
+)
 from function.errors import FatalError
 from function.requirements import Source
 
@@ -34,7 +43,7 @@ _ENVCFG_REASONS = {
 
 def _envcfg_condition(
     rsp: fnv1.RunFunctionResponse,
-    cfg: fninput.Input,
+    cfg: config.Config,
     cluster: requirements.ClusterName,
     ec: observed.EphemeralCluster | None,
 ) -> None:
@@ -84,7 +93,7 @@ def _keep_observed(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) 
 
 def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """One RunFunction call; raises FatalError for requests that must not be acted on."""
-    cfg = fninput.from_request(req)
+    cfg = config.from_request(req)
     xr = observed.composite(req)
     ec = observed.ephemeral_cluster(req)
     tenant = _tenant(xr, ec)
@@ -182,8 +191,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         Identical requests get the remembered response; errors are never cached, so each one
         is logged.
         """
-        key = self.cache.key(req)
-        cached = self.cache.get(key)
+        cached, slot = self.cache.lookup(req)
         if cached is not None:
             return cached
         try:
@@ -201,5 +209,5 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 f"internal error ({type(err).__name__}) in function-ephemeral-cluster; "
                 f"see its log for request tag {req.meta.tag!r}",
             )
-        self.cache.put(key, rsp)
+        self.cache.put(slot, req, rsp)
         return rsp

@@ -2,31 +2,28 @@
 
 Crossplane never validates a function's input, so the model does: unknown fields and bad
 values are FATAL results that name the field. Every field is optional; defaults are the values
-upstream's five-step Composition hard-codes. Validation runs once per distinct input (the
-input is the same on every call of a Composition revision), so the cost stays off the hot path.
+upstream's five-step Composition hard-codes (declared once, in `function.config`).
+
+The server imports this module only for an input that differs from the defaults
+(`function.config` recognises the default input without it), and validates each distinct
+input once, so neither pydantic's start-up cost nor validation sits on the hot path.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from typing import Annotated, Any, Literal
 
 import pydantic
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from function import structs
+from function import config
+from function.config import API_VERSION, DEFAULT, KIND, from_request, seconds  # noqa: F401 - re-exported (run-time view)
 from function.errors import FatalError
 
-API_VERSION = "ephemeralcluster.fn.ci.openshift.org/v1beta1"
-KIND = "Input"
-
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
@@ -39,12 +36,6 @@ Duration = Annotated[
 ]
 DNSLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=_DNS_LABEL)]
 DNSSubdomain = Annotated[str, Field(min_length=1, max_length=253, pattern=_DNS_SUBDOMAIN)]
-
-
-@functools.lru_cache(maxsize=64)
-def seconds(duration: str) -> float:
-    """Seconds in a Go-style duration string already checked by the model's pattern."""
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration))
 
 
 class _Model(BaseModel):
@@ -61,11 +52,11 @@ class TTL(_Model):
     """How long Crossplane may cache a response before calling the function again."""
 
     transitioning: Duration = Field(
-        default="30s",
+        default=config.DEFAULT.ttl.transitioning,
         description="TTL while the cluster is being requested, provisioned or torn down.",
     )
     steady: Duration = Field(
-        default="5m",
+        default=config.DEFAULT.ttl.steady,
         description="TTL once the cluster is usable, or finished (Deprovisioned/Failed).",
     )
 
@@ -102,35 +93,35 @@ class Input(_Model):
     kind: Literal["Input"] = Field(default=KIND, description="Must be Input.")
     metadata: dict[str, Any] | None = Field(default=None, description="Ignored.")
     provider_config_name: DNSSubdomain = Field(
-        default="testplatform-kubernetes-provider-config",
+        default=config.DEFAULT.provider_config_name,
         description="provider-kubernetes (Cluster)ProviderConfig that reaches app.ci.",
     )
     provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
-        default="ClusterProviderConfig",
+        default=config.DEFAULT.provider_config_kind,
         description="Kind of providerConfigRef for namespaced (v2) Objects only.",
     )
     target_namespace: DNSLabel = Field(
-        default="ephemeral-cluster",
+        default=config.DEFAULT.target_namespace,
         description="Namespace on app.ci where EphemeralClusters are reconciled.",
     )
     environment_config_name: DNSSubdomain = Field(
-        default="envcfg",
+        default=config.DEFAULT.environment_config_name,
         description="EnvironmentConfig holding the Konflux cluster name.",
     )
     environment_config_key: str = Field(
-        default="clusterName",
+        default=config.DEFAULT.environment_config_key,
         min_length=1,
         pattern=r"^[-._a-zA-Z0-9]+$",
         description="Key under the EnvironmentConfig's data holding the Konflux cluster name.",
     )
     konflux_cluster_name: str | None = Field(
-        default=None,
+        default=config.DEFAULT.konflux_cluster_name,
         min_length=1,
         max_length=253,
         description="Literal Konflux cluster name; when set no EnvironmentConfig is requested.",
     )
     credentials_mode: Literal["secretRef", "status", "auto"] = Field(
-        default="auto",
+        default=config.DEFAULT.credentials_mode,
         description=(
             "Where the kubeconfig comes from: secretRef (the Secret named by the EC's "
             "status.secretRef), status (old controllers: status.kubeconfig), auto (secretRef "
@@ -138,15 +129,10 @@ class Input(_Model):
         ),
     )
     connection_secret_namespace: DNSLabel = Field(
-        default="crossplane-connections",
+        default=config.DEFAULT.connection_secret_namespace,
         description="Namespace where the credentials Object writes its connection Secret (v1).",
     )
     ttl: TTL = Field(default_factory=TTL, description="Response TTLs.")
-
-
-DEFAULT = Input()
-_CACHE_MAX = 64
-_cache: dict[bytes, Input] = {}
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -179,18 +165,3 @@ def parse(data: dict[str, Any]) -> Input:
     except pydantic.ValidationError as err:
         first = err.errors(include_url=False)[0]
         raise FatalError(_field_path(first["loc"]), _problem(first)) from None
-
-
-def from_request(req: fnv1.RunFunctionRequest) -> Input:
-    """The step input of `req`, validated once per distinct serialized input."""
-    if not req.HasField("input"):
-        return DEFAULT
-    key = req.input.SerializeToString(deterministic=True)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    model = parse(structs.struct_to_dict(req.input))
-    if len(_cache) >= _CACHE_MAX:
-        _cache.clear()
-    _cache[key] = model
-    return model

@@ -13,7 +13,7 @@ import base64
 from typing import Any
 
 from function import names, observed, structs
-from function.input import Input
+from function.config import Config
 
 OBJECT_API_V1 = "kubernetes.crossplane.io/v1alpha2"
 OBJECT_API_V2 = "kubernetes.m.crossplane.io/v1alpha1"
@@ -28,10 +28,9 @@ CONNECTION_KEYS = ("kubeconfig", "kubeAdminPassword")
 
 _TEMPLATE_MAX = 64
 _templates: dict[tuple[str, ...], structs.Struct] = {}
-_credentials: dict[tuple[str, ...], structs.Struct] = {}
 
 
-def _object_doc(v2: bool, cfg: Input) -> dict[str, Any]:
+def _object_doc(v2: bool, cfg: Config) -> dict[str, Any]:
     """apiVersion/kind and providerConfigRef shared by both Objects."""
     ref: dict[str, Any] = {"name": cfg.provider_config_name}
     if v2:
@@ -44,7 +43,7 @@ def _object_doc(v2: bool, cfg: Input) -> dict[str, Any]:
     }
 
 
-def _ec_template(v2: bool, cfg: Input) -> structs.Struct:
+def _ec_template(v2: bool, cfg: Config) -> structs.Struct:
     """Everything in the `ec` Object that depends only on the input: built once, then copied.
 
     Building Structs from dicts runs in Python; copying a finished Struct runs in C.
@@ -80,7 +79,7 @@ def ec_annotations(xr: observed.Composite, cluster: str) -> dict[str, str]:
 
 def ec_object(
     xr: observed.Composite,
-    cfg: Input,
+    cfg: Config,
     cluster: str,
     ec: observed.EphemeralCluster | None,
     out: structs.Struct | None = None,
@@ -116,55 +115,68 @@ def ec_object(
     return obj
 
 
-def credentials_object(xr: observed.Composite, cfg: Input, secret_ref: str) -> structs.Struct:
-    """Observe-only Object on the EC's credentials Secret, publishing its two keys.
-
-    Its inputs are a handful of strings, so finished Objects are memoized.
-    """
-    cache_key = (
-        str(xr.v2),
-        xr.name,
-        xr.namespace,
-        secret_ref,
+def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:
+    """The `credentials` Object minus its four names: built once per input, then copied."""
+    key = (
+        "credentials",
+        str(v2),
         cfg.provider_config_name,
         cfg.provider_config_kind,
         cfg.target_namespace,
         cfg.connection_secret_namespace,
     )
-    cached = _credentials.get(cache_key)
-    if cached is not None:
-        return cached
+    template = _templates.get(key)
+    if template is None:
+        doc = _object_doc(v2, cfg)
+        ref = {"apiVersion": "v1", "kind": "Secret", "name": "", "namespace": cfg.target_namespace}
+        write_to: dict[str, str] = {"name": ""}
+        if not v2:
+            write_to["namespace"] = cfg.connection_secret_namespace
+        doc["spec"].update(
+            {
+                "managementPolicies": ["Observe"],
+                "forProvider": {
+                    "manifest": {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {"name": "", "namespace": cfg.target_namespace},
+                    }
+                },
+                "connectionDetails": [
+                    {**ref, "fieldPath": f"data.{item}", "toConnectionSecretKey": item}
+                    for item in CONNECTION_KEYS
+                ],
+                "writeConnectionSecretToRef": write_to,
+                "watch": True,
+            }
+        )
+        if len(_templates) >= _TEMPLATE_MAX:
+            _templates.clear()
+        template = _templates[key] = structs.dict_to_struct(doc)
+    return template
+
+
+def credentials_object(xr: observed.Composite, cfg: Config, secret_ref: str) -> structs.Struct:
+    """Observe-only Object on the EC's credentials Secret, publishing its two keys.
+
+    A copy of the input's template (C-level) with the Object and Secret names filled in: a
+    fleet of XRs costs the same as one.
+    """
     secret = names.check_subdomain(secret_ref, "status.secretRef", "EphemeralCluster secretRef")
-    doc = _object_doc(xr.v2, cfg)
-    doc["metadata"]["name"] = names.object_name("credentials", xr.name)
+    name = names.object_name("credentials", xr.name)
+    obj = structs.Struct()
+    obj.CopyFrom(_credentials_template(xr.v2, cfg))
+    metadata = obj.fields["metadata"].struct_value
+    metadata.fields["name"].string_value = name
     if xr.v2:
-        doc["metadata"]["namespace"] = xr.namespace
-    ref = {"apiVersion": "v1", "kind": "Secret", "name": secret, "namespace": cfg.target_namespace}
-    write_to: dict[str, str] = {"name": doc["metadata"]["name"]}
-    if not xr.v2:
-        write_to["namespace"] = cfg.connection_secret_namespace
-    doc["spec"].update(
-        {
-            "managementPolicies": ["Observe"],
-            "forProvider": {
-                "manifest": {
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "metadata": {"name": secret, "namespace": cfg.target_namespace},
-                }
-            },
-            "connectionDetails": [
-                {**ref, "fieldPath": f"data.{key}", "toConnectionSecretKey": key}
-                for key in CONNECTION_KEYS
-            ],
-            "writeConnectionSecretToRef": write_to,
-            "watch": True,
-        }
-    )
-    if len(_credentials) >= _TEMPLATE_MAX:
-        _credentials.clear()
-    struct = _credentials[cache_key] = structs.dict_to_struct(doc)
-    return struct
+        metadata.fields["namespace"].string_value = xr.namespace
+    spec = obj.fields["spec"].struct_value.fields
+    manifest = spec["forProvider"].struct_value.fields["manifest"].struct_value
+    manifest.fields["metadata"].struct_value.fields["name"].string_value = secret
+    for detail in spec["connectionDetails"].list_value.values:
+        detail.struct_value.fields["name"].string_value = secret
+    spec["writeConnectionSecretToRef"].struct_value.fields["name"].string_value = name
+    return obj
 
 
 def connection_secret_name(xr: observed.Composite) -> str:

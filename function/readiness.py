@@ -10,7 +10,7 @@ from __future__ import annotations
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
-from function.input import Input
+from function.config import Config
 from function.status import FINISHED, TRANSITIONING
 
 UNUSABLE_PHASES = (TRANSITIONING - {""}) | FINISHED
@@ -32,7 +32,7 @@ def usable(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> bool:
     )
 
 
-def ttl(cfg: Input, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:
+def ttl(cfg: Config, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:
     """Seconds: short while anything is moving; long when usable or finished."""
     if is_usable or (ec is not None and ec.phase in FINISHED):
         return cfg.ttl.steady_seconds()

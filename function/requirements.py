@@ -13,7 +13,7 @@ import enum
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import structs
-from function.input import Input
+from function.config import Config
 
 REQUIREMENT = "envcfg"
 ENVCFG_API_VERSION = "apiextensions.crossplane.io/v1beta1"
@@ -43,7 +43,7 @@ class ClusterName:
         return bool(self.value)
 
 
-def request(rsp: fnv1.RunFunctionResponse, cfg: Input) -> None:
+def request(rsp: fnv1.RunFunctionResponse, cfg: Config) -> None:
     """Ask for the EnvironmentConfig on every call (requirements must be stable)."""
     if cfg.konflux_cluster_name:
         return
@@ -61,7 +61,7 @@ def _answer(req: fnv1.RunFunctionRequest) -> fnv1.Resources | None:
     return answer
 
 
-def cluster_name(req: fnv1.RunFunctionRequest, cfg: Input) -> ClusterName:
+def cluster_name(req: fnv1.RunFunctionRequest, cfg: Config) -> ClusterName:
     """The Konflux cluster name from the input literal or the EnvironmentConfig."""
     if cfg.konflux_cluster_name:
         return ClusterName(cfg.konflux_cluster_name, Source.LITERAL)

@@ -1,0 +1,371 @@
+"""One bench run: cold starts, A/B load rounds against the floor, cache hits, 1 vs 2 workers.
+
+Servers run as subprocesses on loopback; their CPU comes from /proc (process tree), latency
+and throughput from the client. Rounds alternate A/B and B/A so drift on a noisy machine hits
+both sides alike. Every response is verified before its round counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from scripts.bench import load, payloads, procstat, servers, stats, verify
+
+ROOT = Path(__file__).resolve().parents[2]
+Log = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Settings:
+    """What to run; the defaults keep `make bench` near one minute on 2 cores."""
+
+    calls: int = 2000  # per server per round
+    rounds: int = 6  # A/B rounds per (scenario, concurrency)
+    concurrency: tuple[int, ...] = (1, 16)
+    scenarios: tuple[str, ...] = payloads.SCENARIOS
+    cold_starts: int = 9
+    fleet: int = 256
+    warmup: int = 300
+    cache_calls: int = 1000
+    fill_cache: int = 300  # distinct requests sent twice before RSS is read (cache holds 256)
+    workers: int = 2  # 0 skips the workers comparison
+    worker_calls: int = 4000
+    worker_rounds: int = 4
+    worker_connections: int = 8  # reopened until every worker holds one
+    xrd_runs: int = 3
+
+
+@dataclasses.dataclass
+class Row:
+    """Accumulated measurements of one server in one setting."""
+
+    server: str
+    scenario: str
+    concurrency: int
+    connections: int = 1
+    calls: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    client_cpu: float = 0.0  # load generator CPU (measured for the workers rows only)
+    latencies: list[float] = dataclasses.field(default_factory=list, repr=False)
+
+    def add(self, batch: load.Batch, cpu: float) -> None:
+        """Count one verified round."""
+        self.calls += len(batch.latencies)
+        self.wall += batch.wall
+        self.cpu += cpu
+        self.latencies.extend(batch.latencies)
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU milliseconds per call."""
+        return 1000 * self.cpu / self.calls if self.calls else 0.0
+
+    @property
+    def rps(self) -> float:
+        """Calls per second of wall time."""
+        return self.calls / self.wall if self.wall else 0.0
+
+    def pct_ms(self, pct: float) -> float:
+        """Latency percentile in milliseconds."""
+        return 1000 * stats.percentile(self.latencies, pct)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "server": self.server,
+            "scenario": self.scenario,
+            "concurrency": self.concurrency,
+            "connections": self.connections,
+            "calls": self.calls,
+            "cpu_ms_per_call": round(self.cpu_ms, 4),
+            "p50_ms": round(self.pct_ms(50), 3),
+            "p90_ms": round(self.pct_ms(90), 3),
+            "p99_ms": round(self.pct_ms(99), 3),
+            "rps": round(self.rps, 1),
+        }
+
+
+@dataclasses.dataclass
+class Results:
+    """Everything a run measured (report.py turns it into the table, budget and JSON)."""
+
+    settings: Settings
+    rows: list[Row] = dataclasses.field(default_factory=list)
+    cold_start_s: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    rss_kb: dict[str, int] = dataclasses.field(default_factory=dict)
+    worker_rows: list[Row] = dataclasses.field(default_factory=list)
+    worker_spread: list[int] = dataclasses.field(default_factory=list)
+    xrd_gen: dict[str, Any] = dataclasses.field(default_factory=dict)
+    verified: int = 0
+
+    def row(self, server: str, scenario: str, concurrency: int) -> Row | None:
+        """The row for that server and setting, if measured."""
+        for row in self.rows:
+            if (row.server, row.scenario, row.concurrency) == (server, scenario, concurrency):
+                return row
+        return None
+
+
+def _measure(
+    server: servers.Server,
+    calls: list[grpc.UnaryUnaryMultiCallable],
+    batch_payloads: list[tuple[str, bytes]],
+    concurrency: int,
+    scenario: str,
+    *,
+    project: bool,
+) -> tuple[load.Batch, float]:
+    """One verified round: (batch, server CPU seconds)."""
+    before = server.cpu_seconds()
+    batch = load.batch(calls, batch_payloads, concurrency)
+    cpu = server.cpu_seconds() - before
+    verify.check_all(server.name, batch.responses, batch.tags, scenario, project=project)
+    return batch, cpu
+
+
+def cold_starts(settings: Settings, log_dir: Path, log: Log) -> dict[str, list[float]]:
+    """Alternate project and floor starts; each first response is verified."""
+    stream = payloads.Stream("ready", fleet=settings.fleet, prefix="c")
+    out: dict[str, list[float]] = {"project": [], "floor": []}
+    for i in range(settings.cold_starts):
+        order = [("project", servers.PROJECT), ("floor", servers.FLOOR)]
+        for name, module in order if i % 2 == 0 else order[::-1]:
+            tag, payload = stream.next()
+            seconds, response = servers.cold_start(name, module, payload, log_dir=log_dir)
+            why = verify.problem(response, tag, "ready", project=name == "project")
+            if why:
+                raise servers.BenchError(f"{name} cold start: first response: {why}")
+            out[name].append(seconds)
+    log(
+        "cold start medians: "
+        + ", ".join(f"{k} {1000 * statistics.median(v):.0f} ms" for k, v in out.items())
+    )
+    return out
+
+
+def ab_rounds(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
+    """Project and floor side by side, one channel each, alternating rounds."""
+    streams = {s: payloads.Stream(s, fleet=settings.fleet) for s in settings.scenarios}
+    first = streams[settings.scenarios[0]].next()[1]
+    with (
+        servers.running("floor", servers.FLOOR, first, log_dir=log_dir) as floor,
+        servers.running("project", servers.PROJECT, first, log_dir=log_dir) as project,
+    ):
+        pairs = [(floor, False), (project, True)]
+        channels = {s.name: load.channel(s.target) for s, _ in pairs}
+        calls = {name: [load.multicallable(ch)] for name, ch in channels.items()}
+        try:
+            for scenario in settings.scenarios:  # warm-up, not measured
+                warm = [streams[scenario].next() for _ in range(settings.warmup)]
+                for server, is_project in pairs:
+                    _measure(server, calls[server.name], warm, 16, scenario, project=is_project)
+            for concurrency in settings.concurrency:
+                for scenario in settings.scenarios:
+                    rows = {s.name: Row(s.name, scenario, concurrency) for s, _ in pairs}
+                    for number in range(settings.rounds):
+                        batch_payloads = [streams[scenario].next() for _ in range(settings.calls)]
+                        for server, is_project in pairs if number % 2 == 0 else pairs[::-1]:
+                            batch, cpu = _measure(
+                                server,
+                                calls[server.name],
+                                batch_payloads,
+                                concurrency,
+                                scenario,
+                                project=is_project,
+                            )
+                            rows[server.name].add(batch, cpu)
+                            results.verified += len(batch.responses)
+                    results.rows.extend(rows.values())
+                    log(
+                        f"{scenario} c={concurrency}: "
+                        + ", ".join(
+                            f"{r.server} {r.cpu_ms:.3f} ms CPU/call {r.rps:.0f} req/s"
+                            for r in rows.values()
+                        )
+                    )
+            if settings.cache_calls:
+                _cache_hits(settings, results, project, calls["project"], streams)
+            _fill_cache(settings, project, calls["project"], streams)
+            results.rss_kb = {"project": project.rss_kb(), "floor": floor.rss_kb()}
+        finally:
+            for ch in channels.values():
+                ch.close()
+
+
+def _cache_hits(
+    settings: Settings,
+    results: Results,
+    project: servers.Server,
+    calls: list[grpc.UnaryUnaryMultiCallable],
+    streams: dict[str, payloads.Stream],
+) -> None:
+    """The same request again and again: what a steady XR's polls cost (clearly labelled)."""
+    scenario = "ready" if "ready" in streams else next(iter(streams))
+    item = streams[scenario].next()
+    _measure(project, calls, [item], 1, scenario, project=True)  # first time: composed
+    row = Row("project (cache hit)", scenario, 1)
+    batch, cpu = _measure(project, calls, [item] * settings.cache_calls, 1, scenario, project=True)
+    row.add(batch, cpu)
+    results.verified += len(batch.responses)
+    results.rows.append(row)
+
+
+def _fill_cache(
+    settings: Settings,
+    project: servers.Server,
+    calls: list[grpc.UnaryUnaryMultiCallable],
+    streams: dict[str, payloads.Stream],
+) -> None:
+    """Repeat FILL_REQUESTS requests so the response cache is full when RSS is read.
+
+    All-distinct load never fills it; a steady fleet does, so RSS "after load" includes it.
+    """
+    if not settings.fill_cache:
+        return
+    scenario = "ready" if "ready" in streams else next(iter(streams))
+    batch_payloads = [streams[scenario].next() for _ in range(settings.fill_cache)]
+    for _ in range(2):
+        _measure(project, calls, batch_payloads, 16, scenario, project=True)
+
+
+def _spread(
+    server: servers.Server, stream: payloads.Stream, count: int, settings: Settings, log: Log
+) -> list[grpc.Channel]:
+    """`count` connections, reopened until every worker holds at least one.
+
+    The kernel picks a worker per connection (SO_REUSEPORT hashing); a worker without a
+    connection would sit idle and the comparison would measure the client, not the workers.
+    """
+    for _attempt in range(8):
+        chans = [load.channel(server.target, own_connection=True) for _ in range(count)]
+        warm = [stream.next() for _ in range(max(settings.warmup, 4 * count))]
+        _measure(server, [load.multicallable(c) for c in chans], warm, 16, "ready", project=True)
+        spread = procstat.connections_by_process(server.pid, server.port)
+        workers_seen = [n for pid, n in spread.items() if pid != server.pid]
+        if len(workers_seen) <= 1 or min(workers_seen) > 0:
+            return chans
+        for chan in chans:
+            chan.close()
+    log("workers: could not give every worker a connection; measuring anyway")
+    return [load.channel(server.target, own_connection=True) for _ in range(count)]
+
+
+def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
+    """1 process vs `--workers N` at c=16 over several connections, alternating rounds."""
+    stream = payloads.Stream("ready", fleet=settings.fleet, prefix="w")
+    first = stream.next()[1]
+    extra = ("--workers", str(settings.workers))
+    name_n = f"project --workers {settings.workers}"
+    with (
+        servers.running("project", servers.PROJECT, first, log_dir=log_dir) as one,
+        servers.running(name_n, servers.PROJECT, first, extra=extra, log_dir=log_dir) as many,
+    ):
+        conns = settings.worker_connections
+        channels = {s.name: _spread(s, stream, conns, settings, log) for s in (one, many)}
+        single = load.channel(many.target, own_connection=True)
+        single_one = load.channel(one.target, own_connection=True)
+        try:
+            calls = {k: [load.multicallable(c) for c in v] for k, v in channels.items()}
+            rows = {s.name: Row(s.name, "ready", 16, connections=conns) for s in (one, many)}
+            for number in range(settings.worker_rounds):
+                batch_payloads = [stream.next() for _ in range(settings.worker_calls)]
+                order = (one, many) if number % 2 == 0 else (many, one)
+                for server in order:
+                    client_before = _client_cpu()
+                    batch, cpu = _measure(
+                        server, calls[server.name], batch_payloads, 16, "ready", project=True
+                    )
+                    rows[server.name].add(batch, cpu)
+                    rows[server.name].client_cpu += _client_cpu() - client_before
+                    results.verified += len(batch.responses)
+            spread = procstat.connections_by_process(many.pid, many.port)
+            results.worker_spread = [n for pid, n in sorted(spread.items()) if pid != many.pid]
+            # What a client with one connection (Crossplane, per pod) gets from N workers.
+            lone = {
+                s.name: Row(f"{s.name} (1 connection)", "ready", 16, connections=1)
+                for s in (one, many)
+            }
+            singles = {
+                one.name: [load.multicallable(single_one)],
+                many.name: [load.multicallable(single)],
+            }
+            for number in range(settings.worker_rounds):
+                batch_payloads = [stream.next() for _ in range(settings.worker_calls // 2)]
+                for server in (one, many) if number % 2 == 0 else (many, one):
+                    client_before = _client_cpu()
+                    batch, cpu = _measure(
+                        server, singles[server.name], batch_payloads, 16, "ready", project=True
+                    )
+                    lone[server.name].add(batch, cpu)
+                    lone[server.name].client_cpu += _client_cpu() - client_before
+                    results.verified += len(batch.responses)
+            results.worker_rows = [*rows.values(), *lone.values()]
+            results.rss_kb[name_n] = many.rss_kb()
+            log(
+                "workers: "
+                + ", ".join(f"{r.server} {r.rps:.0f} req/s" for r in results.worker_rows)
+                + f"; connections per worker {results.worker_spread}"
+            )
+        finally:
+            for chans in channels.values():
+                for ch in chans:
+                    ch.close()
+            single.close()
+            single_one.close()
+
+
+def _client_cpu() -> float:
+    """CPU seconds of this process (the load generator: all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def xrd_gen(settings: Settings, log: Log) -> dict[str, Any]:
+    """Wall time of `xrd-gen sync --check` (median); "unavailable" when it is missing or fails."""
+    tool = Path(sys.executable).with_name("xrd-gen")
+    if not tool.is_file():
+        return {"status": "unavailable", "reason": f"{tool} not installed"}
+    times = []
+    for _ in range(max(settings.xrd_runs, 1)):
+        started = time.perf_counter()
+        done = subprocess.run(  # the project's own console script
+            [str(tool), "sync", "--check"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            lines = (done.stderr or done.stdout).strip().splitlines()
+            reason = lines[-1][:200] if lines else f"exit code {done.returncode}"
+            log(f"xrd-gen unavailable: {reason}")
+            return {"status": "unavailable", "reason": reason}
+    return {"status": "ok", "seconds": round(statistics.median(times), 4), "runs": len(times)}
+
+
+def run(settings: Settings, log: Log) -> Results:
+    """The whole bench; raises BenchError on a wrong response or a server that fails."""
+    results = Results(settings)
+    with tempfile.TemporaryDirectory(prefix="fn-bench-") as tmp:
+        log_dir = Path(tmp)
+        if settings.cold_starts:
+            results.cold_start_s = cold_starts(settings, log_dir, log)
+        ab_rounds(settings, results, log_dir, log)
+        if settings.workers > 1:
+            workers(settings, results, log_dir, log)
+    results.xrd_gen = xrd_gen(settings, log) if settings.xrd_runs else {"status": "skipped"}
+    return results

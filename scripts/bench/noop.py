@@ -1,0 +1,50 @@
+"""The floor: an SDK function whose RunFunction returns `response.to(req)`, nothing else.
+
+It is served exactly like the project (same flags via the SDK's click options, same logging
+setup, same `function.server.serve`), so a ratio project/floor measures only the function's
+own logic and imports. Run as `python -c "from scripts.bench.noop import cli; cli()" ...`.
+"""
+
+from __future__ import annotations
+
+import click
+from crossplane.function import cli as sdkcli
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@sdkcli.standard_options
+def cli(
+    *,
+    debug: bool,
+    address: str,
+    tls_certs_dir: str | None,
+    insecure: bool,
+    max_recv_message_size: int,
+    max_send_message_size: int | None,
+) -> None:
+    """Serve the no-op function (the bench's floor)."""
+    # Same import placement as function.main: gRPC loads only to serve.
+    from crossplane.function import logging, response  # noqa: PLC0415
+    from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: PLC0415
+
+    from function import server  # noqa: PLC0415
+
+    class NoopRunner(grpcv1.FunctionRunnerServiceServicer):
+        """Returns the request's desired state and context, tag copied, default TTL."""
+
+        async def RunFunction(self, req, _context=None):  # noqa: N802
+            return response.to(req)
+
+    logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
+    try:
+        server.serve(
+            NoopRunner(),
+            address=address,
+            tls_certs_dir=None if insecure else tls_certs_dir,
+            insecure=insecure,
+            max_recv_message_size=max_recv_message_size,
+            max_send_message_size=max_send_message_size,
+            reuse_port=False,
+        )
+    except server.StartupError as err:
+        raise click.ClickException(str(err)) from None

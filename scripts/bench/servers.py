@@ -1,0 +1,171 @@
+"""Start the project's function and the no-op floor as processes on loopback; stop them by PID.
+
+Both are launched the same way (`python -c "from <module> import cli; cli()" --insecure
+--address 127.0.0.1:<free port>`), so start-up and serving differ only by the function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import grpc
+
+from scripts.bench import procstat
+
+PROJECT = "function.main"
+FLOOR = "scripts.bench.noop"
+METHOD = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 20.0
+
+
+class BenchError(RuntimeError):
+    """The bench cannot go on (a server did not start, a response was wrong)."""
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def command(module: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+    """The command line serving `module`'s `cli` on 127.0.0.1:`port` in plain text."""
+    return [
+        sys.executable,
+        "-c",
+        f"from {module} import cli; cli()",
+        "--insecure",
+        "--address",
+        f"127.0.0.1:{port}",
+        *extra,
+    ]
+
+
+def _env() -> dict[str, str]:
+    drop = ("TLS_SERVER_CERTS_DIR", "INSECURE", "WORKERS", "PYTHONPROFILEIMPORTTIME")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+@dataclasses.dataclass
+class Server:
+    """One running server process (and its workers, if any)."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        """The top process's PID (the parent when serving with workers)."""
+        return self.proc.pid
+
+    @property
+    def target(self) -> str:
+        """gRPC target."""
+        return f"127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server and its workers."""
+        return procstat.cpu_seconds(self.pid)
+
+    def rss_kb(self) -> int:
+        """Resident memory of the server and its workers."""
+        return procstat.rss_kb(self.pid)
+
+    def stop(self) -> int | None:
+        """SIGTERM by PID, wait, SIGKILL if it hangs; returns the exit code."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def _stderr_tail(server: Server) -> str:
+    if server.log is None or not server.log.exists():
+        return ""
+    lines = server.log.read_text(errors="replace").strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def start(name: str, module: str, *, extra: Sequence[str] = (), log_dir: Path) -> Server:
+    """Start a server; returns as soon as the process exists (see `wait_ready`)."""
+    port = free_port()
+    log = log_dir / f"{name}-{port}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(  # our own interpreter and modules
+            command(module, port, extra),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_env(),
+        )
+    return Server(name=name, proc=proc, port=port, log=log)
+
+
+def first_call(server: Server, payload: bytes, deadline: float) -> bytes:
+    """Poll the port every 2 ms, then make one RunFunction call; returns the response bytes."""
+    while True:
+        if server.proc.poll() is not None:
+            raise BenchError(
+                f"{server.name} exited with code {server.proc.returncode} before serving: "
+                f"{_stderr_tail(server)}"
+            )
+        if time.monotonic() > deadline:
+            raise BenchError(f"{server.name} did not answer within {START_TIMEOUT:.0f}s")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            if sock.connect_ex(("127.0.0.1", server.port)) == 0:
+                break
+        time.sleep(0.002)
+    with grpc.insecure_channel(server.target) as channel:
+        call = channel.unary_unary(METHOD)
+        try:
+            return call(payload, timeout=max(deadline - time.monotonic(), 1.0), wait_for_ready=True)
+        except grpc.RpcError as err:
+            raise BenchError(f"{server.name}: first call failed: {err.code()}") from None
+
+
+def wait_ready(server: Server, payload: bytes) -> bytes:
+    """Block until the server answers one RunFunction call."""
+    return first_call(server, payload, time.monotonic() + START_TIMEOUT)
+
+
+def cold_start(name: str, module: str, payload: bytes, *, log_dir: Path) -> tuple[float, bytes]:
+    """Seconds from process start to the first successful RunFunction response."""
+    started = time.perf_counter()
+    server = start(name, module, log_dir=log_dir)
+    try:
+        response = first_call(server, payload, time.monotonic() + START_TIMEOUT)
+        return time.perf_counter() - started, response
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def running(
+    name: str, module: str, payload: bytes, *, extra: Sequence[str] = (), log_dir: Path
+) -> Iterator[Server]:
+    """A started, answering server that is stopped (by PID) on exit, whatever happens."""
+    server = start(name, module, extra=extra, log_dir=log_dir)
+    try:
+        wait_ready(server, payload)
+        yield server
+    finally:
+        server.stop()

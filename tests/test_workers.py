@@ -1,0 +1,170 @@
+"""`--workers N` for real: N processes on one loopback port, SIGTERM for all, no orphans."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import fnreq as f
+import grpc
+import pytest
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+from function import workers
+from scripts.bench import procstat
+
+COMMAND = [sys.executable, "-c", "from function.main import cli; cli()"]
+START_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    """A live process (not a zombie) with that PID."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+@contextlib.contextmanager
+def _served(count: int) -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]]]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("TLS_SERVER_CERTS_DIR", "WORKERS")}
+    proc = subprocess.Popen(
+        [*COMMAND, "--insecure", "--workers", str(count), "--address", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        kids: list[int] = []
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            kids = procstat.children(proc.pid)
+            with socket.socket() as sock:
+                if len(kids) == count and sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("workers did not start listening")
+        yield proc, port, kids
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+        for pid in procstat.children(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _call_many(port: int, connections: int = 6) -> set[str]:
+    """One call on each of several connections (the kernel spreads connections)."""
+    tags = set()
+    for i in range(connections):
+        opts = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=opts) as channel:
+            stub = grpcv1.FunctionRunnerServiceStub(channel)
+            rsp = stub.RunFunction(f.request(f.xr_v1(), tag=f"w{i}"), timeout=20)
+            assert "ec" in rsp.desired.resources
+            tags.add(rsp.meta.tag)
+    return tags
+
+
+def _wait_gone(pids: list[int], timeout: float = 20.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_two_workers_serve_one_port_and_stop_together(sig: signal.Signals) -> None:
+    with _served(2) as (proc, port, kids):
+        assert len(kids) == 2
+        assert _call_many(port) == {f"w{i}" for i in range(6)}
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert _wait_gone(kids) == []
+        assert "Traceback" not in err.decode()
+
+
+def test_a_worker_that_dies_stops_the_others_and_fails_the_parent() -> None:
+    with _served(2) as (proc, _port, kids):
+        os.kill(kids[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode != 0
+        assert "exited unexpectedly" in err.decode()
+        assert _wait_gone(kids) == []
+
+
+def _supervise(body: str, count: int = 2) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import os, sys, time\n"
+        "from function.workers import run_workers\n"
+        f"def serve_one():\n{body}\n"
+        f"sys.exit(run_workers({count}, serve_one))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_a_worker_failing_at_start_fails_the_parent_with_one_line() -> None:
+    result = _supervise("    sys.exit(3)")
+    assert result.returncode == 1
+    assert "exited unexpectedly (code 3)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_worker_raising_is_an_exit_code_not_a_hang() -> None:
+    result = _supervise("    raise RuntimeError('boom')", count=1)
+    assert result.returncode == 1
+    assert "exited unexpectedly (code 1)" in result.stderr
+    assert "failed: RuntimeError" in result.stderr
+    assert "boom" not in result.stderr
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        workers.run_workers(0, lambda: None)
+
+
+def test_runtime_config_example_sets_workers_the_cli_reads() -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from function import main
+
+    doc = yaml.safe_load(
+        (Path(__file__).parent.parent / "docs" / "deploymentruntimeconfig.yaml").read_text()
+    )
+    assert (doc["apiVersion"], doc["kind"]) == (
+        "pkg.crossplane.io/v1beta1",
+        "DeploymentRuntimeConfig",
+    )
+    spec = doc["spec"]["deploymentTemplate"]["spec"]
+    assert spec["replicas"] >= 1
+    assert "selector" in spec
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["name"] == "package-runtime"
+    env = {item["name"]: item["value"] for item in container["env"]}
+    # The CLI takes WORKERS from the environment (a bad value fails before serving).
+    result = CliRunner().invoke(main.cli, ["--insecure"], env={"WORKERS": "0"})
+    assert result.exit_code != 0
+    assert "--workers" in result.output
+    assert int(env["WORKERS"]) >= 1
