@@ -11,7 +11,6 @@ Validation runs once per distinct serialized input.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
 import re
 from typing import TYPE_CHECKING, Any
@@ -50,14 +49,6 @@ class TTLConfig:
     def steady_seconds(self) -> float:
         """The long TTL in seconds."""
         return seconds(self.steady)
-
-    def transitioning_delta(self) -> datetime.timedelta:
-        """The short TTL."""
-        return datetime.timedelta(seconds=seconds(self.transitioning))
-
-    def steady_delta(self) -> datetime.timedelta:
-        """The long TTL."""
-        return datetime.timedelta(seconds=seconds(self.steady))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,6 @@ input once, so neither pydantic's start-up cost nor validation sits on the hot p
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Annotated, Any, Literal
 
@@ -66,22 +65,6 @@ class TTL(_Model):
         if seconds(value) < 1:
             raise ValueError("must be at least 1s")
         return value
-
-    def transitioning_seconds(self) -> float:
-        """The short TTL in seconds."""
-        return seconds(self.transitioning)
-
-    def steady_seconds(self) -> float:
-        """The long TTL in seconds."""
-        return seconds(self.steady)
-
-    def transitioning_delta(self) -> datetime.timedelta:
-        """The short TTL."""
-        return datetime.timedelta(seconds=seconds(self.transitioning))
-
-    def steady_delta(self) -> datetime.timedelta:
-        """The long TTL."""
-        return datetime.timedelta(seconds=seconds(self.steady))
 
 
 class Input(_Model):

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from function import config, inputcrd
 from function import input as fninput
-from function import inputcrd
 from function.errors import FatalError
 from scripts import crdschema
 
@@ -27,8 +27,8 @@ def test_defaults_are_upstreams_values() -> None:
     assert cfg.konflux_cluster_name is None
     assert cfg.credentials_mode == "auto"
     assert cfg.connection_secret_namespace == "crossplane-connections"
-    assert cfg.ttl.transitioning_delta().total_seconds() == 30
-    assert cfg.ttl.steady_delta().total_seconds() == 300
+    ttl = config.Config.from_model(cfg).ttl
+    assert (ttl.transitioning_seconds(), ttl.steady_seconds()) == (30, 300)
     assert fninput.parse(HEADER) == cfg
 
 
@@ -55,7 +55,7 @@ def test_every_field_is_read() -> None:
         "konflux.cluster",
     )
     assert (cfg.konflux_cluster_name, cfg.credentials_mode) == ("kflux-1", "status")
-    assert cfg.ttl.steady_delta().total_seconds() == 5400
+    assert config.Config.from_model(cfg).ttl.steady_seconds() == 5400
 
 
 @pytest.mark.parametrize(
