@@ -7,7 +7,8 @@ nothing secret is ever printed. SIGTERM stops the server gracefully (exit 0).
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import click
 from crossplane.function import cli as sdkcli
@@ -20,7 +21,8 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def _serve(
+def serve_runner(
+    make_runner: Callable[[], Any] | None = None,
     *,
     debug: bool,
     address: str,
@@ -30,16 +32,24 @@ def _serve(
     max_send_message_size: int | None,
     reuse_port: bool,
 ) -> None:
-    """Serve in this process until SIGTERM; a startup problem ends it with one line."""
+    """Serve in this process until SIGTERM; a startup problem ends it with one line.
+
+    `make_runner` builds the servicer (default: this function's); the bench's no-op floor
+    passes its own, so both are served by exactly this code.
+    """
     # Imported here so `--help` and flag errors stay fast and gRPC loads only to serve.
     from crossplane.function import logging  # noqa: PLC0415
 
-    from function import fn, server  # noqa: PLC0415
+    from function import server  # noqa: PLC0415
 
+    if make_runner is None:
+        from function import fn  # noqa: PLC0415
+
+        make_runner = fn.FunctionRunner
     logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
     try:
         server.serve(
-            fn.FunctionRunner(),
+            make_runner(),
             address=address,
             tls_certs_dir=tls_certs_dir,
             insecure=insecure,
@@ -83,7 +93,7 @@ def cli(
         "max_send_message_size": max_send_message_size,
     }
     if workers == 1:
-        _serve(**options, reuse_port=False)
+        serve_runner(**options, reuse_port=False)
         return
 
     from function import server  # noqa: PLC0415
@@ -101,6 +111,6 @@ def cli(
         _fail(str(err))
 
     def serve_one() -> None:
-        _serve(**options, reuse_port=True)
+        serve_runner(**options, reuse_port=True)
 
     sys.exit(run_workers(workers, serve_one))

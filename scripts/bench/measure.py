@@ -266,6 +266,30 @@ def _spread(
     return [load.channel(server.target, own_connection=True) for _ in range(count)]
 
 
+def _alternate(
+    pair: tuple[servers.Server, servers.Server],
+    calls: dict[str, list[grpc.UnaryUnaryMultiCallable]],
+    rows: dict[str, Row],
+    *,
+    stream: payloads.Stream,
+    per_round: int,
+    settings: Settings,
+    results: Results,
+) -> None:
+    """`worker_rounds` verified c=16 Ready rounds, the pair's order alternating each round."""
+    first, second = pair
+    for number in range(settings.worker_rounds):
+        batch_payloads = [stream.next() for _ in range(per_round)]
+        for server in (first, second) if number % 2 == 0 else (second, first):
+            client_before = _client_cpu()
+            batch, cpu = _measure(
+                server, calls[server.name], batch_payloads, 16, "ready", project=True
+            )
+            rows[server.name].add(batch, cpu)
+            rows[server.name].client_cpu += _client_cpu() - client_before
+            results.verified += len(batch.responses)
+
+
 def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
     """1 process vs `--workers N` at c=16 over several connections, alternating rounds."""
     stream = payloads.Stream("ready", fleet=settings.fleet, prefix="w")
@@ -283,17 +307,15 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
         try:
             calls = {k: [load.multicallable(c) for c in v] for k, v in channels.items()}
             rows = {s.name: Row(s.name, "ready", 16, connections=conns) for s in (one, many)}
-            for number in range(settings.worker_rounds):
-                batch_payloads = [stream.next() for _ in range(settings.worker_calls)]
-                order = (one, many) if number % 2 == 0 else (many, one)
-                for server in order:
-                    client_before = _client_cpu()
-                    batch, cpu = _measure(
-                        server, calls[server.name], batch_payloads, 16, "ready", project=True
-                    )
-                    rows[server.name].add(batch, cpu)
-                    rows[server.name].client_cpu += _client_cpu() - client_before
-                    results.verified += len(batch.responses)
+            _alternate(
+                (one, many),
+                calls,
+                rows,
+                stream=stream,
+                per_round=settings.worker_calls,
+                settings=settings,
+                results=results,
+            )
             spread = procstat.connections_by_process(many.pid, many.port)
             results.worker_spread = [n for pid, n in sorted(spread.items()) if pid != many.pid]
             # What a client with one connection (Crossplane, per pod) gets from N workers.
@@ -305,16 +327,15 @@ def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> No
                 one.name: [load.multicallable(single_one)],
                 many.name: [load.multicallable(single)],
             }
-            for number in range(settings.worker_rounds):
-                batch_payloads = [stream.next() for _ in range(settings.worker_calls // 2)]
-                for server in (one, many) if number % 2 == 0 else (many, one):
-                    client_before = _client_cpu()
-                    batch, cpu = _measure(
-                        server, singles[server.name], batch_payloads, 16, "ready", project=True
-                    )
-                    lone[server.name].add(batch, cpu)
-                    lone[server.name].client_cpu += _client_cpu() - client_before
-                    results.verified += len(batch.responses)
+            _alternate(
+                (one, many),
+                singles,
+                lone,
+                stream=stream,
+                per_round=settings.worker_calls // 2,
+                settings=settings,
+                results=results,
+            )
             results.worker_rows = [*rows.values(), *lone.values()]
             results.rss_kb[name_n] = many.rss_kb()
             log(

@@ -22,12 +22,12 @@ def cli(
     max_recv_message_size: int,
     max_send_message_size: int | None,
 ) -> None:
-    """Serve the no-op function (the bench's floor)."""
+    """Serve the no-op function (the bench's floor) through the project's own serving code."""
     # Same import placement as function.main: gRPC loads only to serve.
-    from crossplane.function import logging, response  # noqa: PLC0415
+    from crossplane.function import response  # noqa: PLC0415
     from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: PLC0415
 
-    from function import server  # noqa: PLC0415
+    from function.main import serve_runner  # noqa: PLC0415
 
     class NoopRunner(grpcv1.FunctionRunnerServiceServicer):
         """Returns the request's desired state and context, tag copied, default TTL."""
@@ -35,16 +35,13 @@ def cli(
         async def RunFunction(self, req, _context=None):  # noqa: N802
             return response.to(req)
 
-    logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
-    try:
-        server.serve(
-            NoopRunner(),
-            address=address,
-            tls_certs_dir=None if insecure else tls_certs_dir,
-            insecure=insecure,
-            max_recv_message_size=max_recv_message_size,
-            max_send_message_size=max_send_message_size,
-            reuse_port=False,
-        )
-    except server.StartupError as err:
-        raise click.ClickException(str(err)) from None
+    serve_runner(
+        NoopRunner,
+        debug=debug,
+        address=address,
+        tls_certs_dir=None if insecure else tls_certs_dir,
+        insecure=insecure,
+        max_recv_message_size=max_recv_message_size,
+        max_send_message_size=max_send_message_size,
+        reuse_port=False,
+    )
