@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from scripts.bench import measure, report, servers
+from scripts.bench import measure, report, runner, servers
 
 TINY = [
     "--calls", "100", "--rounds", "1", "--cold-starts", "1", "--cache-calls", "20",
@@ -58,7 +58,10 @@ def _run_bench(*args: str) -> tuple[subprocess.CompletedProcess[str], str]:
 
 
 def test_bench_prints_table_budget_and_json_last_and_stops_every_server() -> None:
-    result, marker = _run_bench(*TINY)
+    cpus = sorted(os.sched_getaffinity(0))
+    # Pinned apart when possible (the workers comparison's own placement), else not at all.
+    pin = ["--server-cpus", str(cpus[0]), "--client-cpus", str(cpus[1])]
+    result, marker = _run_bench(*TINY, *(pin if len(cpus) > 1 else ["--no-pin"]))
     assert result.returncode == 0, result.stderr
     assert _marked_processes(marker) == []
     lines = result.stdout.strip().splitlines()
@@ -75,6 +78,10 @@ def test_bench_prints_table_budget_and_json_last_and_stops_every_server() -> Non
     assert doc["cold_start_ms"]["starts"] == 1
     assert set(doc["rss_mb"]) == {"project", "floor", "project --workers 2"}
     assert doc["xrd_gen"]["status"] in {"ok", "unavailable"}
+    assert doc["workers"]["pinned"] is (len(cpus) > 1)
+    if len(cpus) > 1:
+        assert doc["workers"]["server_cpus"] == [cpus[0]]
+        assert doc["workers"]["client_cpus"] == [cpus[1]]
     verdicts = [line.split()[0] for line in lines if line.startswith("  ") and "x floor" in line]
     assert len(verdicts) >= 6
     assert set(verdicts) <= {"PASS", "MISS", "n/a"}
@@ -146,13 +153,13 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = measure.Settings(xrd_runs=2)
-    monkeypatch.setattr(measure.sys, "executable", str(tmp_path / "absent" / "python"))
-    assert measure.xrd_gen(settings, lambda _m: None)["status"] == "unavailable"
+    monkeypatch.setattr(runner.sys, "executable", str(tmp_path / "absent" / "python"))
+    assert runner.xrd_gen(settings, lambda _m: None)["status"] == "unavailable"
 
     good = tmp_path / "good"
     good.mkdir()
-    monkeypatch.setattr(measure.sys, "executable", str(_tool(good, "exit 0")))
-    timing = measure.xrd_gen(settings, lambda _m: None)
+    monkeypatch.setattr(runner.sys, "executable", str(_tool(good, "exit 0")))
+    timing = runner.xrd_gen(settings, lambda _m: None)
     assert timing["status"] == "ok"
     assert timing["runs"] == 2
     assert timing["seconds"] >= 0
@@ -160,6 +167,6 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     bad = tmp_path / "bad"
     bad.mkdir()
     failing = _tool(bad, "echo 'xrd/ is stale' >&2; exit 1")
-    monkeypatch.setattr(measure.sys, "executable", str(failing))
-    failed = measure.xrd_gen(settings, lambda _m: None)
+    monkeypatch.setattr(runner.sys, "executable", str(failing))
+    failed = runner.xrd_gen(settings, lambda _m: None)
     assert failed == {"status": "unavailable", "reason": "xrd/ is stale"}

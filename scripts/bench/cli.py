@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from scripts.bench import measure, report, servers
+from scripts.bench import measure, pinning, report, runner, servers
 from scripts.bench import soak as soakmod
 
 PROG = "fn-bench"
@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-calls", type=_positive, default=d.worker_calls)
     p.add_argument("--worker-rounds", type=_positive, default=d.worker_rounds)
     p.add_argument("--worker-connections", type=_positive, default=d.worker_connections)
+    p.add_argument(
+        "--server-cpus",
+        metavar="LIST",
+        help="CPUs for both servers in the workers comparison, e.g. 0-1 (with --client-cpus); "
+        "default: the first N CPUs when there are more than N",
+    )
+    p.add_argument("--client-cpus", metavar="LIST", help="CPUs for the load generator, e.g. 2-3")
+    p.add_argument("--no-pin", action="store_true", help="never pin the workers comparison")
     p.add_argument("--xrd-runs", type=_positive, default=d.xrd_runs, help="0 skips xrd-gen")
     p.add_argument("--long", action="store_true", help="4x the calls and rounds (~6 min)")
     p.add_argument("--strict", action="store_true", help="exit 3 when a budget line MISSes")
@@ -88,16 +96,29 @@ def _settings(args: argparse.Namespace) -> measure.Settings:
         worker_calls=args.worker_calls * scale,
         worker_rounds=max(args.worker_rounds, 1) * (2 if args.long else 1),
         worker_connections=max(args.worker_connections, 1),
+        pin=not args.no_pin,
+        server_cpus=_cpus(args.server_cpus, "--server-cpus"),
+        client_cpus=_cpus(args.client_cpus, "--client-cpus"),
         xrd_runs=args.xrd_runs,
     )
 
 
+def _cpus(text: str | None, option: str) -> tuple[int, ...] | None:
+    return None if text is None else pinning.parse(text, option)
+
+
 def _bench(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+        if settings.workers > 1:
+            settings.placement()  # unusable CPU lists fail before anything starts
+    except pinning.PinError as err:
+        _log(str(err))
+        return 2
     if settings.calls < 100:  # noqa: PLR2004 - p99 needs at least 100 calls
         _log("--calls must be at least 100 (p99 needs 100 calls per round)")
         return 2
-    results = measure.run(settings, _log)
+    results = runner.run(settings, _log)
     print(report.table(results))
     print(report.as_json(results), flush=True)
     missed = [line for line in report.budget(results) if line.verdict == "MISS"]

@@ -1,4 +1,4 @@
-"""One bench run: cold starts, A/B load rounds against the floor, cache hits, 1 vs 2 workers.
+"""What a bench run measures and keeps: cold starts, A/B rounds against the floor, cache hits.
 
 Servers run as subprocesses on loopback; their CPU comes from /proc (process tree), latency
 and throughput from the client. Rounds alternate A/B and B/A so drift on a noisy machine hits
@@ -8,21 +8,15 @@ both sides alike. Every response is verified before its round counts.
 from __future__ import annotations
 
 import dataclasses
-import resource
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from scripts.bench import load, payloads, procstat, servers, stats, verify
+from scripts.bench import load, payloads, pinning, servers, stats, verify
 
-ROOT = Path(__file__).resolve().parents[2]
 Log = Callable[[str], None]
 
 
@@ -43,7 +37,16 @@ class Settings:
     worker_calls: int = 4000
     worker_rounds: int = 4
     worker_connections: int = 8  # reopened until every worker holds one
+    pin: bool = True  # servers on N CPUs, client on the rest, when the machine has them
+    server_cpus: tuple[int, ...] | None = None  # explicit placement (both or neither)
+    client_cpus: tuple[int, ...] | None = None
     xrd_runs: int = 3
+
+    def placement(self) -> pinning.Placement:
+        """Where the workers comparison runs (PinError for unusable explicit lists)."""
+        if not self.pin:
+            return pinning.Placement(reason="pinning turned off (--no-pin)")
+        return pinning.plan(self.workers, servers=self.server_cpus, client=self.client_cpus)
 
 
 @dataclasses.dataclass
@@ -107,6 +110,7 @@ class Results:
     rss_kb: dict[str, int] = dataclasses.field(default_factory=dict)
     worker_rows: list[Row] = dataclasses.field(default_factory=list)
     worker_spread: list[int] = dataclasses.field(default_factory=list)
+    worker_placement: pinning.Placement = dataclasses.field(default_factory=pinning.Placement)
     xrd_gen: dict[str, Any] = dataclasses.field(default_factory=dict)
     verified: int = 0
 
@@ -118,7 +122,7 @@ class Results:
         return None
 
 
-def _measure(
+def verified_round(
     server: servers.Server,
     calls: list[grpc.UnaryUnaryMultiCallable],
     batch_payloads: list[tuple[str, bytes]],
@@ -173,14 +177,16 @@ def ab_rounds(settings: Settings, results: Results, log_dir: Path, log: Log) -> 
             for scenario in settings.scenarios:  # warm-up, not measured
                 warm = [streams[scenario].next() for _ in range(settings.warmup)]
                 for server, is_project in pairs:
-                    _measure(server, calls[server.name], warm, 16, scenario, project=is_project)
+                    verified_round(
+                        server, calls[server.name], warm, 16, scenario, project=is_project
+                    )
             for concurrency in settings.concurrency:
                 for scenario in settings.scenarios:
                     rows = {s.name: Row(s.name, scenario, concurrency) for s, _ in pairs}
                     for number in range(settings.rounds):
                         batch_payloads = [streams[scenario].next() for _ in range(settings.calls)]
                         for server, is_project in pairs if number % 2 == 0 else pairs[::-1]:
-                            batch, cpu = _measure(
+                            batch, cpu = verified_round(
                                 server,
                                 calls[server.name],
                                 batch_payloads,
@@ -217,9 +223,11 @@ def _cache_hits(
     """The same request again and again: what a steady XR's polls cost (clearly labelled)."""
     scenario = "ready" if "ready" in streams else next(iter(streams))
     item = streams[scenario].next()
-    _measure(project, calls, [item], 1, scenario, project=True)  # first time: composed
+    verified_round(project, calls, [item], 1, scenario, project=True)  # first time: composed
     row = Row("project (cache hit)", scenario, 1)
-    batch, cpu = _measure(project, calls, [item] * settings.cache_calls, 1, scenario, project=True)
+    batch, cpu = verified_round(
+        project, calls, [item] * settings.cache_calls, 1, scenario, project=True
+    )
     row.add(batch, cpu)
     results.verified += len(batch.responses)
     results.rows.append(row)
@@ -240,157 +248,4 @@ def _fill_cache(
     scenario = "ready" if "ready" in streams else next(iter(streams))
     batch_payloads = [streams[scenario].next() for _ in range(settings.fill_cache)]
     for _ in range(2):
-        _measure(project, calls, batch_payloads, 16, scenario, project=True)
-
-
-def _spread(
-    server: servers.Server, stream: payloads.Stream, count: int, settings: Settings, log: Log
-) -> list[grpc.Channel]:
-    """`count` connections, reopened until the workers hold them evenly (counts differ by ≤ 1).
-
-    The kernel picks a worker per connection (SO_REUSEPORT hashing); a worker with fewer
-    connections would get fewer of the calls (each slot sticks to its connection), and the
-    comparison would measure the kernel's dice, not the workers.
-    """
-    for _attempt in range(24):
-        chans = [load.channel(server.target, own_connection=True) for _ in range(count)]
-        warm = [stream.next() for _ in range(max(settings.warmup, 4 * count))]
-        _measure(server, [load.multicallable(c) for c in chans], warm, 16, "ready", project=True)
-        spread = procstat.connections_by_process(server.pid, server.port)
-        workers_seen = [n for pid, n in spread.items() if pid != server.pid]
-        if len(workers_seen) <= 1 or max(workers_seen) - min(workers_seen) <= 1:
-            return chans
-        for chan in chans:
-            chan.close()
-    log("workers: could not spread the connections evenly; measuring anyway")
-    return [load.channel(server.target, own_connection=True) for _ in range(count)]
-
-
-def _alternate(
-    pair: tuple[servers.Server, servers.Server],
-    calls: dict[str, list[grpc.UnaryUnaryMultiCallable]],
-    rows: dict[str, Row],
-    *,
-    stream: payloads.Stream,
-    per_round: int,
-    settings: Settings,
-    results: Results,
-) -> None:
-    """`worker_rounds` verified c=16 Ready rounds, the pair's order alternating each round."""
-    first, second = pair
-    for number in range(settings.worker_rounds):
-        batch_payloads = [stream.next() for _ in range(per_round)]
-        for server in (first, second) if number % 2 == 0 else (second, first):
-            client_before = _client_cpu()
-            batch, cpu = _measure(
-                server, calls[server.name], batch_payloads, 16, "ready", project=True
-            )
-            rows[server.name].add(batch, cpu)
-            rows[server.name].client_cpu += _client_cpu() - client_before
-            results.verified += len(batch.responses)
-
-
-def workers(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
-    """1 process vs `--workers N` at c=16 over several connections, alternating rounds."""
-    stream = payloads.Stream("ready", fleet=settings.fleet, prefix="w")
-    first = stream.next()[1]
-    extra = ("--workers", str(settings.workers))
-    name_n = f"project --workers {settings.workers}"
-    with (
-        servers.running("project", servers.PROJECT, first, log_dir=log_dir) as one,
-        servers.running(name_n, servers.PROJECT, first, extra=extra, log_dir=log_dir) as many,
-    ):
-        conns = settings.worker_connections
-        channels = {s.name: _spread(s, stream, conns, settings, log) for s in (one, many)}
-        single = load.channel(many.target, own_connection=True)
-        single_one = load.channel(one.target, own_connection=True)
-        try:
-            calls = {k: [load.multicallable(c) for c in v] for k, v in channels.items()}
-            rows = {s.name: Row(s.name, "ready", 16, connections=conns) for s in (one, many)}
-            _alternate(
-                (one, many),
-                calls,
-                rows,
-                stream=stream,
-                per_round=settings.worker_calls,
-                settings=settings,
-                results=results,
-            )
-            spread = procstat.connections_by_process(many.pid, many.port)
-            results.worker_spread = [n for pid, n in sorted(spread.items()) if pid != many.pid]
-            # What a client with one connection (Crossplane, per pod) gets from N workers.
-            lone = {
-                s.name: Row(f"{s.name} (1 connection)", "ready", 16, connections=1)
-                for s in (one, many)
-            }
-            singles = {
-                one.name: [load.multicallable(single_one)],
-                many.name: [load.multicallable(single)],
-            }
-            _alternate(
-                (one, many),
-                singles,
-                lone,
-                stream=stream,
-                per_round=settings.worker_calls // 2,
-                settings=settings,
-                results=results,
-            )
-            results.worker_rows = [*rows.values(), *lone.values()]
-            results.rss_kb[name_n] = many.rss_kb()
-            log(
-                "workers: "
-                + ", ".join(f"{r.server} {r.rps:.0f} req/s" for r in results.worker_rows)
-                + f"; connections per worker {results.worker_spread}"
-            )
-        finally:
-            for chans in channels.values():
-                for ch in chans:
-                    ch.close()
-            single.close()
-            single_one.close()
-
-
-def _client_cpu() -> float:
-    """CPU seconds of this process (the load generator: all its threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def xrd_gen(settings: Settings, log: Log) -> dict[str, Any]:
-    """Wall time of `xrd-gen sync --check` (median); "unavailable" when it is missing or fails."""
-    tool = Path(sys.executable).with_name("xrd-gen")
-    if not tool.is_file():
-        return {"status": "unavailable", "reason": f"{tool} not installed"}
-    times = []
-    for _ in range(max(settings.xrd_runs, 1)):
-        started = time.perf_counter()
-        done = subprocess.run(  # the project's own console script
-            [str(tool), "sync", "--check"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        times.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            lines = (done.stderr or done.stdout).strip().splitlines()
-            reason = lines[-1][:200] if lines else f"exit code {done.returncode}"
-            log(f"xrd-gen unavailable: {reason}")
-            return {"status": "unavailable", "reason": reason}
-    return {"status": "ok", "seconds": round(statistics.median(times), 4), "runs": len(times)}
-
-
-def run(settings: Settings, log: Log) -> Results:
-    """The whole bench; raises BenchError on a wrong response or a server that fails."""
-    results = Results(settings)
-    with tempfile.TemporaryDirectory(prefix="fn-bench-") as tmp:
-        log_dir = Path(tmp)
-        if settings.cold_starts:
-            results.cold_start_s = cold_starts(settings, log_dir, log)
-        ab_rounds(settings, results, log_dir, log)
-        if settings.workers > 1:
-            workers(settings, results, log_dir, log)
-    results.xrd_gen = xrd_gen(settings, log) if settings.xrd_runs else {"status": "skipped"}
-    return results
+        verified_round(project, calls, batch_payloads, 16, scenario, project=True)

@@ -45,6 +45,7 @@ class Line:
     limit: float
     at_most: bool = True
     unit: str = "x floor"
+    note: str = ""  # what the value does not show (e.g. the client shared the servers' cores)
 
     @property
     def verdict(self) -> str:
@@ -63,6 +64,7 @@ class Line:
             "at_most": self.at_most,
             "unit": self.unit,
             "verdict": self.verdict,
+            **({"note": self.note} if self.note else {}),
         }
 
 
@@ -110,10 +112,14 @@ def workers_summary(results: Results) -> dict[str, Any]:
         return {"status": "skipped"}
     one, many = rows[0], rows[1]
     cores = os.cpu_count() or 1
-    # With the load generator on other cores, N workers could use min(N, cores) cores at the
-    # CPU cost per call measured here (an estimate: the bench client shares these cores).
-    estimate = min(results.settings.workers, cores) / (many.cpu_ms / 1000) if many.cpu else None
+    placement = results.worker_placement
+    # Unpinned, the client shares the servers' cores. With it elsewhere, N workers could use
+    # min(N, cores) cores at the CPU cost per call measured here: an estimate, not a result.
+    estimate = None
+    if many.cpu and not placement.pinned:
+        estimate = min(results.settings.workers, cores) / (many.cpu_ms / 1000)
     out: dict[str, Any] = {
+        **placement.as_dict(),
         "workers": results.settings.workers,
         "connections": one.connections,
         "connections_per_worker": results.worker_spread,
@@ -160,6 +166,7 @@ def budget(results: Results) -> list[Line]:
             WORKERS_GOAL,
             at_most=False,
             unit="x one worker",
+            note="" if summary.get("pinned", True) else f"not pinned: {summary['reason']}",
         )
     )
     xrd = results.xrd_gen.get("seconds")
@@ -216,11 +223,18 @@ def table(results: Results) -> str:
             f"(of {summary['machine_cores']}); connections per worker "
             f"{summary['connections_per_worker']}"
         )
-        out.append(
-            f"  estimate with the client on other cores: {summary['workers']} workers -> "
-            f"{summary['rps_n_estimate_client_elsewhere']:.0f} req/s "
-            f"({_x(summary['ratio_estimate_client_elsewhere'])})"
-        )
+        if summary["pinned"]:
+            out.append(
+                f"  pinned: servers on CPUs {list(summary['server_cpus'])}, client on "
+                f"{list(summary['client_cpus'])}"
+            )
+        else:
+            out.append(
+                f"  not pinned ({summary['reason']}); estimate with the client on other "
+                f"cores: {summary['workers']} workers -> "
+                f"{summary['rps_n_estimate_client_elsewhere'] or 0:.0f} req/s "
+                f"({_x(summary['ratio_estimate_client_elsewhere'])})"
+            )
     xrd = results.xrd_gen
     if xrd.get("status") == "ok":
         out.append(f"xrd-gen sync --check: {xrd['seconds']:.3f} s (median of {xrd['runs']})")
@@ -233,6 +247,8 @@ def table(results: Results) -> str:
         op = "<=" if line.at_most else ">="
         value = "n/a" if line.value is None else f"{line.value:.3f}"
         out.append(f"  {line.verdict:4}  {line.name:34} {value:>7} {op} {line.limit} {line.unit}")
+        if line.note:
+            out.append(f"        ({line.note})")
     return "\n".join(out)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import grpc
 
-from scripts.bench import procstat
+from scripts.bench import pinning, procstat
 
 PROJECT = "function.main"
 FLOOR = "scripts.bench.noop"
@@ -39,12 +39,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def command(module: str, port: int, extra: Sequence[str] = ()) -> list[str]:
-    """The command line serving `module`'s `cli` on 127.0.0.1:`port` in plain text."""
+def command(
+    module: str, port: int, extra: Sequence[str] = (), cpus: pinning.CPUs | None = None
+) -> list[str]:
+    """The command line serving `module`'s `cli` on 127.0.0.1:`port` in plain text.
+
+    With `cpus`, the process pins itself before importing anything; workers inherit it.
+    """
     return [
         sys.executable,
         "-c",
-        f"from {module} import cli; cli()",
+        f"{pinning.prologue(cpus)}from {module} import cli; cli()",
         "--insecure",
         "--address",
         f"127.0.0.1:{port}",
@@ -120,13 +125,20 @@ def _stderr_tail(server: Server) -> str:
     return lines[-1] if lines else ""
 
 
-def start(name: str, module: str, *, extra: Sequence[str] = (), log_dir: Path) -> Server:
+def start(
+    name: str,
+    module: str,
+    *,
+    extra: Sequence[str] = (),
+    log_dir: Path,
+    cpus: pinning.CPUs | None = None,
+) -> Server:
     """Start a server; returns as soon as the process exists (see `wait_ready`)."""
     port = free_port()
     log = log_dir / f"{name}-{port}.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(  # our own interpreter and modules
-            command(module, port, extra),
+            command(module, port, extra, cpus),
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -175,10 +187,16 @@ def cold_start(name: str, module: str, payload: bytes, *, log_dir: Path) -> tupl
 
 @contextlib.contextmanager
 def running(
-    name: str, module: str, payload: bytes, *, extra: Sequence[str] = (), log_dir: Path
+    name: str,
+    module: str,
+    payload: bytes,
+    *,
+    extra: Sequence[str] = (),
+    log_dir: Path,
+    cpus: pinning.CPUs | None = None,
 ) -> Iterator[Server]:
     """A started, answering server that is stopped (by PID) on exit, whatever happens."""
-    server = start(name, module, extra=extra, log_dir=log_dir)
+    server = start(name, module, extra=extra, log_dir=log_dir, cpus=cpus)
     try:
         wait_ready(server, payload)
         yield server
