@@ -51,7 +51,7 @@ def serve_runner(
         server.serve(
             make_runner(),
             address=address,
-            tls_certs_dir=tls_certs_dir,
+            tls_certs_dir=None if insecure else tls_certs_dir,  # --insecure wins over the env
             insecure=insecure,
             max_recv_message_size=max_recv_message_size,
             max_send_message_size=max_send_message_size,
@@ -87,7 +87,7 @@ def cli(
     options = {
         "debug": debug,
         "address": address,
-        "tls_certs_dir": None if insecure else tls_certs_dir,
+        "tls_certs_dir": tls_certs_dir,
         "insecure": insecure,
         "max_recv_message_size": max_recv_message_size,
         "max_send_message_size": max_send_message_size,

@@ -7,21 +7,15 @@ own logic and imports. Run as `python -c "from scripts.bench.noop import cli; cl
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from crossplane.function import cli as sdkcli
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @sdkcli.standard_options
-def cli(
-    *,
-    debug: bool,
-    address: str,
-    tls_certs_dir: str | None,
-    insecure: bool,
-    max_recv_message_size: int,
-    max_send_message_size: int | None,
-) -> None:
+def cli(**options: Any) -> None:
     """Serve the no-op function (the bench's floor) through the project's own serving code."""
     # Same import placement as function.main: gRPC loads only to serve.
     from crossplane.function import response  # noqa: PLC0415
@@ -35,13 +29,5 @@ def cli(
         async def RunFunction(self, req, _context=None):  # noqa: N802
             return response.to(req)
 
-    serve_runner(
-        NoopRunner,
-        debug=debug,
-        address=address,
-        tls_certs_dir=None if insecure else tls_certs_dir,
-        insecure=insecure,
-        max_recv_message_size=max_recv_message_size,
-        max_send_message_size=max_send_message_size,
-        reuse_port=False,
-    )
+    # The SDK's standard options are exactly serve_runner's keywords.
+    serve_runner(NoopRunner, **options, reuse_port=False)
