@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import email
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,16 @@ PROG = "wheel-check"
 
 
 def build_wheel(dest: Path) -> Path:
-    """Build the runtime wheel from the repository root with this venv's pinned setuptools."""
+    """Build the runtime wheel into `dest` from what the Dockerfiles copy into their build stage
+    (pyproject.toml, README.md, function/), with this venv's pinned setuptools."""
+    src = dest / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / PACKAGE, src / PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
     pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(dest), str(ROOT)],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(dest), str(src)],
         check=True,
     )
     [wheel] = dest.glob("function_ephemeral_cluster-*.whl")
