@@ -104,9 +104,7 @@ def run_deprovision(world: World, timeout: str = "2h") -> Run:
             "timeout": timeout,
         }
     )
-    outcome = deprovision.deprovision(
-        kube, req, lambda s: lines.append((world.tick, s)), results
-    )
+    outcome = deprovision.deprovision(kube, req, lambda s: lines.append((world.tick, s)), results)
     return Run(outcome, results.values, lines, world.tick - start)
 
 

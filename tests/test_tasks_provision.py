@@ -129,9 +129,11 @@ def test_failed_cluster_fails_fast_with_the_reason(function_target: str) -> None
     world = make_world(function_target, fail_after=2)
     failed_at: list[int] = []
     world.checks.append(
-        lambda w: failed_at.append(w.tick)
-        if ((w.request() or {}).get("status") or {}).get("phase") == "Failed"
-        else None
+        lambda w: (
+            failed_at.append(w.tick)
+            if ((w.request() or {}).get("status") or {}).get("phase") == "Failed"
+            else None
+        )
     )
     try:
         owner = pipeline_run(world)
