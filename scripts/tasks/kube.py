@@ -99,7 +99,17 @@ class RealKube:
         meta = obj["metadata"]
         ref = Ref("claim", meta["namespace"], meta["name"])
         func = self.custom.create_namespaced_custom_object
-        return self._call(f"create {ref}", func, *self._claim_args(ref), obj)
+        # Strict: a misspelt field in a JSON parameter is refused with its path instead of being
+        # pruned silently. The client (37.0.2) sets no Content-Type on create; the API server
+        # would assume JSON, but say it.
+        return self._call(
+            f"create {ref}",
+            func,
+            *self._claim_args(ref),
+            obj,
+            field_validation="Strict",
+            _headers={"Content-Type": "application/json"},
+        )
 
     def get(self, ref: Ref) -> Obj | None:
         if ref.kind == "secret":
