@@ -107,7 +107,7 @@ def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                     self.wfile.flush()
                 if reply.drop:
-                    self.wfile.write(b"ff\r\n{\"type\":")
+                    self.wfile.write(b'ff\r\n{"type":')
                     self.wfile.flush()
                     self.close_connection = True
                     return
