@@ -7,6 +7,8 @@ checked at every tick, and no credential may appear in the step's log or results
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +29,10 @@ from function.observed import PIPELINE_RUN as PIPELINE_RUN_ANNOTATION
 from function.observed import TASK_RUN as TASK_RUN_ANNOTATION
 from scripts import crdschema
 from scripts.sim.world import World
+from scripts.tasks.params import provision_request
+from scripts.tasks.provision import provision
+from scripts.tasks.report import MemoryResults, Outcome
+from scripts.tasks.seam import Ref
 
 
 def everything_gone(world: World) -> bool:
@@ -233,3 +239,108 @@ def test_claim_deleted_while_waiting(function_target: str) -> None:
         assert "is being deleted" in run.outcome.message or "was deleted" in run.outcome.message
     finally:
         world.close()
+
+
+# Edge cases the simulation does not reach, through a scripted seam -------------------------
+
+
+class ScriptedKube:
+    """`Kube` that replays states: each watch yields its script, a minute apart."""
+
+    def __init__(self, claims: list[dict[str, Any] | None], secrets: list[Any]) -> None:
+        self.script = {"claim": claims, "secret": secrets}
+        self.clock = 0.0
+
+    def now(self) -> float:
+        return self.clock
+
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return obj
+
+    def get(self, ref: Ref) -> dict[str, Any] | None:
+        return self.script[ref.kind][0]
+
+    def merge_patch(self, *_: Any) -> dict[str, Any]:
+        raise AssertionError("provision never patches")
+
+    def watch(self, ref: Ref, deadline: float) -> Iterator[dict[str, Any] | None]:
+        for item in self.script[ref.kind]:
+            if self.clock >= deadline:
+                return
+            yield item
+            self.clock += 60
+        self.clock = max(self.clock, deadline)
+
+
+def scripted_claim(phase: str = "", *conditions: tuple[str, str], **status: Any) -> dict:
+    conds = [
+        {"type": t, "status": s, "reason": "R", "message": f"{t} says so"} for t, s in conditions
+    ]
+    return {
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "resourceVersion": phase},
+        "spec": {"writeConnectionSecretToRef": {"name": f"{NAME}-secret"}},
+        "status": {**({"phase": phase} if phase else {}), "conditions": conds, **status},
+    }
+
+
+READY = scripted_claim("Ready", ("Ready", "True"))
+KUBECONFIG = {"data": {"kubeconfig": base64.b64encode(b"kind: Config\n").decode()}}
+
+
+def scripted_run(kube: ScriptedKube, timeout: str = "10m") -> tuple[Outcome, dict[str, str]]:
+    results = MemoryResults()
+    req = provision_request(provision_values("uid-1", timeout=timeout))
+    return provision(kube, req, lambda _: None, results), results.values
+
+
+def test_waits_for_a_secret_that_lags_behind_ready() -> None:
+    kube = ScriptedKube([scripted_claim("Provisioning"), READY], [None, {"data": {}}, KUBECONFIG])
+    outcome, results = scripted_run(kube)
+    assert outcome.ok
+    assert results["secretRef"] == f"{NAME}-secret"
+    assert kube.clock == 180
+
+
+@pytest.mark.parametrize(
+    ("secrets", "state"),
+    [([None], "does not exist yet"), ([{"data": {}}], "has no kubeconfig yet")],
+)
+def test_a_secret_without_kubeconfig_times_out_saying_so(secrets: list[Any], state: str) -> None:
+    outcome, results = scripted_run(ScriptedKube([READY], secrets), timeout="5m")
+    assert outcome.message == (
+        f"timed out after 5m waiting for Secret {NAMESPACE}/{NAME}-secret to hold a kubeconfig "
+        f"(the claim is Ready; the Secret {state})"
+    )
+    assert "secretRef" not in results
+
+
+def test_torn_down_before_ready_fails() -> None:
+    outcome, _ = scripted_run(ScriptedKube([scripted_claim("Deprovisioning")], []))
+    assert (
+        outcome.message
+        == "the cluster is being torn down (phase Deprovisioning) before it was ready"
+    )
+
+
+def test_a_claim_of_upstream_templates_fails_fast_too() -> None:
+    """No status fields, only the compatibility conditions (upstream's Composition)."""
+    old = scripted_claim("", ("ClusterReady", "False"))
+    old["status"]["conditions"] += [
+        {
+            "type": "_EphemeralClusterPhase",
+            "status": "True",
+            "reason": "Failed",
+            "message": "Failed",
+        },
+        {
+            "type": "_ProwJobURL",
+            "status": "True",
+            "reason": "ProwJobCreated",
+            "message": "https://p",
+        },
+    ]
+    outcome, results = scripted_run(ScriptedKube([old], []))
+    assert outcome.message == (
+        "the cluster failed to provision: the EphemeralCluster reports phase Failed; ProwJob: https://p"
+    )
+    assert results["prowJobURL"] == "https://p"
