@@ -107,7 +107,6 @@ def test_ready_then_deprovision_then_pipelinerun_deleted(function_target: str) -
         world.close()
 
 
-@pytest.mark.shared
 def test_the_created_claim_passes_the_claim_schema(function_target: str) -> None:
     """What the step sends is what the API server would accept for the generated XRD
     (upstream's default `clusterClaim: {}` would not: cloud, owner and version are required)."""

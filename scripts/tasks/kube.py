@@ -38,7 +38,9 @@ RETRY_SECONDS = 5.0
 
 
 def connect(kubeconfig: str | None = None) -> client.ApiClient:
-    """In a pod: the ServiceAccount; otherwise the kubeconfig (`--kubeconfig`, $KUBECONFIG)."""
+    """In a pod: the ServiceAccount (the client re-reads the projected token when it expires,
+    which matters for a two-hour wait); otherwise the kubeconfig (`--kubeconfig`, $KUBECONFIG).
+    """
     if kubeconfig is None:
         try:
             config.load_incluster_config()
