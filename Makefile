@@ -21,7 +21,7 @@ PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 # requirements*.txt: one lock for Python 3.11 to 3.13, with hashes (Konflux prefetches from it).
 UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make requirements'
-DOCKERFILES := Dockerfile Dockerfile.konflux
+DOCKERFILES := Dockerfile Dockerfile.konflux Dockerfile.tasks
 
 .PHONY: setup lint format test requirements wheel-check xrd xrd-check demo bench soak clean FORCE
 
@@ -37,7 +37,7 @@ $(VENV)/.python: FORCE
 # and the tools (scripts/pyproject.toml, with the test and lint dependencies), both editable.
 $(STAMP): $(VENV)/.python pyproject.toml scripts/pyproject.toml requirements.txt
 	$(PIP) install --require-hashes -r requirements.txt
-	$(PIP) install -e . -e scripts
+	$(PIP) install -e . -e 'scripts[dev]'
 	@touch $@
 
 setup: $(STAMP) ## create the venv with the pinned dependencies

@@ -132,3 +132,15 @@ def test_konflux_image_labels() -> None:
     assert labels["name"] == labels["com.redhat.component"] == "function-ephemeral-cluster"
     meta = _load("package/crossplane.yaml")
     assert labels["name"] == meta["metadata"]["name"]
+
+
+def test_tools_distribution_ships_every_tools_package() -> None:
+    """scripts/pyproject.toml lists its packages; a new subpackage must not be left out of the
+    tools wheel (Dockerfile.tasks installs it)."""
+    tools = tomllib.loads((ROOT / "scripts" / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert tools["package-dir"] == {"scripts": "."}
+    found = {
+        "scripts" + "".join(f".{part}" for part in p.parent.relative_to(ROOT / "scripts").parts)
+        for p in (ROOT / "scripts").rglob("__init__.py")
+    }
+    assert sorted(tools["packages"]) == sorted(found)
