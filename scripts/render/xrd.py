@@ -5,10 +5,11 @@ The schema is the XRD version matching the XR's apiVersion, with the fields Cros
 group: `crossplane render` (v2.2.4, cmd/crank/render/xrd.go, DefaultValues) only looks for a
 version whose `<group>/<name>` equals the XR's apiVersion and never compares the kind, so an XRD
 of another kind in the same group silently defaults the XR with a foreign schema. xp-render
-refuses that (exit 1, naming both), on purpose stricter than the CLI. Defaulting follows Kubernetes' structural
-defaulting: a default fills a missing (or null, non-nullable) property of an object that
-exists, and defaulting then descends into every present value, so nested defaults apply only
-where their parent object exists.
+refuses that (exit 1, naming both), on purpose stricter than the CLI.
+
+Defaulting follows Kubernetes' structural defaulting: a default fills a missing (or null,
+non-nullable) property of an object that exists, and defaulting then descends into every
+present value, so nested defaults apply only where their parent object exists.
 """
 
 from __future__ import annotations
