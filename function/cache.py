@@ -13,7 +13,8 @@ while it is parked, it is digested then and answered from there. Every answer fr
 is still proven by a full digest match.
 
 Bounded in bytes, not only in entries (a caller controls the sizes): responses and parked
-first sightings together hold at most `max_bytes` of serialized protobuf, and a request over
+first sightings together hold at most `max_bytes` of serialized protobuf (the parked ones at
+most 1/`PENDING_SHARE` of it, each part evicting its own oldest first), and a request over
 `MAX_REQUEST_BYTES`, a response over `MAX_RESPONSE_BYTES` or a fingerprint over
 `MAX_FINGERPRINT_CHARS` (a huge tag is part of the fingerprint) is not remembered anywhere:
 not in the digest table, not in the pending list, not in the fingerprint list. The
@@ -38,6 +39,7 @@ MAX_REQUEST_BYTES = 256 * 1024  # bigger requests are composed every time, never
 MAX_RESPONSE_BYTES = 256 * 1024  # bigger responses are never remembered
 MAX_FINGERPRINT_CHARS = 1024  # Crossplane's tag is 64 hex characters, a name at most 253
 PENDING_MAX = 8  # first sightings kept (request + response) for an immediate repeat
+PENDING_SHARE = 8  # parked first sightings hold at most max_bytes / PENDING_SHARE
 SEEN_PER_ENTRY = 4  # fingerprints remembered per cache entry
 
 # Size of the serialized request being answered, when the transport knows it.
@@ -111,7 +113,8 @@ class ResponseCache:
         self.entries = entries
         self.max_bytes = max_bytes
         self.hits = 0
-        self.bytes_held = 0
+        self._data_bytes = 0
+        self._pending_bytes = 0
         self._data: collections.OrderedDict[bytes, tuple[fnv1.RunFunctionResponse, int]] = (
             collections.OrderedDict()
         )
@@ -152,7 +155,7 @@ class ResponseCache:
             return held[0], None
         parked = self._pending.pop(mark, None)
         if parked is not None:
-            self.bytes_held -= parked.size
+            self._pending_bytes -= parked.size
             if digest(parked.req) == key:
                 self._store(key, parked.rsp, parked.rsp_bytes)
                 self.hits += 1
@@ -173,31 +176,35 @@ class ResponseCache:
             return
         old = self._pending.pop(slot.fingerprint, None)
         if old is not None:
-            self.bytes_held -= old.size
+            self._pending_bytes -= old.size
         parked = Parked(req, rsp, slot.request_bytes, size)
         self._pending[slot.fingerprint] = parked
-        self.bytes_held += parked.size
-        while len(self._pending) > min(PENDING_MAX, self.entries):
-            self.bytes_held -= self._pending.popitem(last=False)[1].size
-        self._shrink()
+        self._pending_bytes += parked.size
+        limit = min(PENDING_MAX, self.entries)
+        while self._pending and (
+            len(self._pending) > limit or self._pending_bytes > self.max_bytes // PENDING_SHARE
+        ):
+            self._pending_bytes -= self._pending.popitem(last=False)[1].size
 
     def _store(self, key: bytes, rsp: fnv1.RunFunctionResponse, size: int) -> None:
         old = self._data.pop(key, None)
         if old is not None:
-            self.bytes_held -= old[1]
+            self._data_bytes -= old[1]
         self._data[key] = (rsp, size)
-        self.bytes_held += size
-        if len(self._data) > self.entries:
-            self.bytes_held -= self._data.popitem(last=False)[1][1]
-        self._shrink()
+        self._data_bytes += size
+        budget = self.max_bytes - self.max_bytes // PENDING_SHARE
+        while self._data and (len(self._data) > self.entries or self._data_bytes > budget):
+            self._data_bytes -= self._data.popitem(last=False)[1][1]
 
-    def _shrink(self) -> None:
-        """Drop parked sightings first (speculative), then the least recently used responses."""
-        while self.bytes_held > self.max_bytes and (self._pending or self._data):
-            if self._pending:
-                self.bytes_held -= self._pending.popitem(last=False)[1].size
-            else:
-                self.bytes_held -= self._data.popitem(last=False)[1][1]
+    @property
+    def bytes_held(self) -> int:
+        """Serialized bytes of the responses and parked first sightings held."""
+        return self._data_bytes + self._pending_bytes
+
+    @property
+    def fingerprints(self) -> int:
+        """Fingerprints remembered (the gate in front of the digest)."""
+        return len(self._seen)
 
     def __len__(self) -> int:
         """Responses held."""
