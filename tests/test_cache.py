@@ -166,3 +166,29 @@ def test_first_sightings_count_against_the_budget() -> None:
         _run(runner, _req(f"tag-{i}", version=str(i)))
     assert len(runner.cache) == 3  # PENDING_MAX would have kept 8
     assert runner.cache.bytes_held <= budget // cache.PENDING_SHARE
+
+
+def test_a_real_server_stays_small_under_huge_tags() -> None:
+    """The issue's reproducer, shortened: before, 60 calls with 3.5 MB tags added ~200 MiB."""
+    import grpc
+    import serving
+    from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+    from scripts.bench import procstat
+
+    mib = 1024 * 1024
+    limits = [("grpc.max_receive_message_length", 16 * mib)]
+    limits.append(("grpc.max_send_message_length", 16 * mib))
+    with serving.server("--insecure", "--max-recv-message-size", "8") as (proc, port):
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=limits) as channel:
+            stub = grpcv1.FunctionRunnerServiceStub(channel)
+            for i in range(70):
+                if i == 10:  # after warming up: allocator arenas at their working size
+                    before = procstat.rss_kb(proc.pid)
+                tag = f"{i:06d}{BIG_TAG}"
+                rsp = stub.RunFunction(f.request(f.xr_v1(), tag=tag), timeout=60)
+                assert rsp.meta.tag == tag
+                assert "ec" in rsp.desired.resources
+            growth_mib = (procstat.rss_kb(proc.pid) - before) / 1024
+        assert serving.stop(proc)[0] == 0
+    assert growth_mib < 64, f"RSS grew {growth_mib:.0f} MiB over 60 calls with 3.5 MB tags"
