@@ -54,7 +54,7 @@ def configure(*, debug: bool) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(),  # stdout as it is when a line is written
         cache_logger_on_first_use=False,
     )
 

@@ -8,6 +8,7 @@ import os
 import pty
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import fnreq as f
 import grpc
@@ -154,14 +155,24 @@ def test_short_keeps_one_line_and_a_bounded_length() -> None:
     assert len(long) < 100
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """calllog.configure changes process-wide structlog state: put it back afterwards."""
+    saved = structlog.get_config()
+    debug = calllog.debug_enabled()
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+        calllog._state["debug"] = debug
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_no_call_line_without_debug(capsys: pytest.CaptureFixture[str]) -> None:
     calllog.configure(debug=False)
     req = _ready_request("t")
     calllog.call(structlog.get_logger(), req, fn.compose(req), cache_hit=False)
     assert capsys.readouterr().out == ""
     calllog.configure(debug=True)
-    try:
-        calllog.call(structlog.get_logger(), req, fn.compose(req), cache_hit=False)
-        assert "phase=Ready" in capsys.readouterr().out
-    finally:
-        calllog.configure(debug=False)
+    calllog.call(structlog.get_logger(), req, fn.compose(req), cache_hit=False)
+    assert "phase=Ready" in capsys.readouterr().out
