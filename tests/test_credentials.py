@@ -99,6 +99,27 @@ def test_connection_secret_namespace_from_input() -> None:
     )
 
 
+@pytest.mark.parametrize("observed_secret", ["x-credentials", "pending"])
+def test_an_existing_object_keeps_its_connection_secret(observed_secret: str) -> None:
+    """Crossplane reads the Object's connection details from the Secret its spec names: an
+    Object created under another input (or by upstream's pipeline, whose placeholder Secret
+    is `pending`) keeps that Secret, so a running cluster's details never go missing."""
+    existing = f.credentials_object(observed_secret)
+    ref = {"name": f"credentials-{f.XR_NAME}", "namespace": "crossplane-connections"}
+    existing["spec"]["writeConnectionSecretToRef"] = ref
+    rsp = f.run(
+        f.request(
+            f.xr_v1(),
+            {"ec": f.ec_object(NEW_EC), "credentials": (existing, DETAILS)},
+            fn_input={"connectionSecretNamespace": "conn"},
+        )
+    )
+    spec = f.desired(rsp, "credentials")["spec"]
+    assert spec["writeConnectionSecretToRef"] == ref
+    assert spec["forProvider"]["manifest"]["metadata"]["name"] == "x-credentials"
+    assert dict(rsp.desired.composite.connection_details) == DETAILS
+
+
 def test_exact_bytes_no_double_base64() -> None:
     binary = bytes(range(256))  # not even UTF-8: must arrive untouched
     observed = {
