@@ -201,7 +201,8 @@ def _stand_in(repo: Path, *, with_xrd: bool = True) -> Path:
     overlay = repo / "overlay"
     overlay.mkdir()
     (overlay / "kustomization.yaml").write_text(
-        "resources:\n- ../upstream-config\n- ../deploy/overlays/example/environmentconfig.yaml\n"
+        "resources:\n- ../upstream-config\n- ../deploy/function\n"
+        "- ../deploy/overlays/example/environmentconfig.yaml\n"
         "- ../deploy/overlays/example/providerconfig.yaml\n"
         "components:\n- ../deploy/components/replace-upstream\n",
         encoding="utf-8",
