@@ -290,3 +290,12 @@ def test_the_xrd_replaces_upstreams_without_breaking_existing_claims() -> None:
     old_fields = _fields(old["schema"]["openAPIV3Schema"])
     new_fields = _fields(new["schema"]["openAPIV3Schema"])
     assert {p: new_fields.get(p) for p in old_fields} == old_fields
+
+
+def test_docs_list_every_change_the_switch_makes() -> None:
+    text = (ROOT / "docs" / "migration.md").read_text(encoding="utf-8")
+    for paths in EXPECTED_CHANGES.values():
+        for path in paths:
+            assert f"`{path}`" in text, path
+    assert "`task-run-name`" in text
+    assert "`pending`" in text
