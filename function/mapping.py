@@ -165,7 +165,7 @@ def credentials_object(
     """Observe-only Object on the EC's credentials Secret, publishing its two keys.
 
     A copy of the input's template (C-level) with the Object and Secret names filled in: a
-    fleet of XRs costs the same as one. An `existing` (observed) Object keeps the connection
+    fleet of XRs costs the same as one. An `existing` (observed) v1 Object keeps the connection
     Secret it was created with, even after the input's connectionSecretNamespace changed (or
     when upstream's pipeline created it): Crossplane reads a composed resource's connection
     details from the Secret its spec names, and a moved one stays empty until
@@ -187,7 +187,7 @@ def credentials_object(
         detail.struct_value.fields["name"].string_value = secret
     write_to = spec["writeConnectionSecretToRef"].struct_value
     write_to.fields["name"].string_value = name
-    kept_ref = structs.sub(existing, "spec", "writeConnectionSecretToRef")
+    kept_ref = None if xr.v2 else structs.sub(existing, "spec", "writeConnectionSecretToRef")
     if kept_ref is not None and structs.text(kept_ref, "name"):
         write_to.CopyFrom(kept_ref)
     return obj

@@ -240,3 +240,16 @@ def test_fragments_cover_password_kubeconfig_and_token() -> None:
     assert "sha256~S3CR3T-T0KEN-do-not-leak" in found
     assert credentials.redact("x sha256~S3CR3T-T0KEN-do-not-leak y", found) == "x [redacted] y"
     assert credentials.fragments({"kubeAdminPassword": b""}) == ()
+
+
+def test_a_v2_object_does_not_keep_an_edited_connection_secret() -> None:
+    """A v2 Object lives in the tenant's namespace: its Secret name stays the function's."""
+    existing = f.credentials_object()
+    existing["apiVersion"] = "kubernetes.m.crossplane.io/v1alpha1"
+    existing["spec"]["writeConnectionSecretToRef"] = {"name": "somewhere-else"}
+    xr = f.xr_v2()
+    observed = {"ec": f.ec_object(NEW_EC, v2=True), "credentials": (existing, DETAILS)}
+    rsp = f.run(f.request(xr, observed))
+    assert f.desired(rsp, "credentials")["spec"]["writeConnectionSecretToRef"] == {
+        "name": "credentials-" + xr["metadata"]["name"]
+    }
