@@ -91,6 +91,7 @@ class Reconciler:
         ticks_to_ready: int = 3,
         ticks_to_deprovision: int = 2,
         fail_after: int | None = None,
+        fail_teardown: bool = False,
     ) -> None:
         if design not in ("secretRef", "status"):
             raise ValueError(f"unknown credentials design {design!r}")
@@ -99,6 +100,9 @@ class Reconciler:
         self.ticks_to_ready = ticks_to_ready
         self.ticks_to_deprovision = ticks_to_deprovision
         self.fail_after = fail_after
+        #: The ProwJob ends in failure after teardown was asked for (its deprovision steps
+        #: failed): ci-tools' reportProwJobFinalState then gives ProwJobFailure and Failed.
+        self.fail_teardown = fail_teardown
         self.issued: dict[str, Credentials] = {}
         self._started: dict[str, int] = {}
         self._teardown: dict[str, int] = {}
@@ -143,7 +147,7 @@ class Reconciler:
             self.store.update_status(ec)
             return
         if phase == "Deprovisioning" and tick - self._teardown[name] >= self.ticks_to_deprovision:
-            self._finish(ec, tick, failed=False)
+            self._finish(ec, tick, failed=self.fail_teardown)
 
     def _start(self, ec: dict[str, Any], tick: int) -> None:
         """Validate the request, start the ProwJob, hold the EC with the finalizer."""
