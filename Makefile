@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lint format test xrd xrd-check demo bench soak clean
+.PHONY: setup lint format test xrd xrd-check deploy-check deploy-pin demo bench soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
@@ -29,7 +29,13 @@ xrd: setup ## regenerate xrd/ from crd/
 xrd-check: setup ## fail when xrd/ is stale
 	$(BIN)/xrd-gen sync --check
 
-test: lint xrd-check ## lint, drift check and the whole suite
+deploy-check: setup ## render deploy/ and validate it against the real CRDs (skips without ../shared)
+	$(BIN)/python -m scripts.deploy check
+
+deploy-pin: setup ## pin the function package: make deploy-pin DIGEST=sha256:... [IMAGE=...]
+	$(BIN)/python -m scripts.deploy pin $(DIGEST) $(if $(IMAGE),--image $(IMAGE))
+
+test: lint xrd-check deploy-check ## lint, drift check, deploy check and the whole suite
 	$(BIN)/pytest -n auto
 
 demo: setup ## render the built-in example (Ready phase) through the function

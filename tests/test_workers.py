@@ -152,7 +152,7 @@ def test_runtime_config_example_sets_workers_the_cli_reads() -> None:
     from function import main
 
     doc = yaml.safe_load(
-        (Path(__file__).parent.parent / "docs" / "deploymentruntimeconfig.yaml").read_text()
+        (Path(__file__).parent.parent / "deploy" / "function" / "runtimeconfig.yaml").read_text()
     )
     assert (doc["apiVersion"], doc["kind"]) == (
         "pkg.crossplane.io/v1beta1",
