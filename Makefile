@@ -23,7 +23,8 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 	--custom-compile-command 'make requirements'
 DOCKERFILES := Dockerfile Dockerfile.konflux Dockerfile.tasks
 
-.PHONY: setup lint format test requirements wheel-check xrd xrd-check demo bench soak clean FORCE
+.PHONY: setup lint format test requirements wheel-check xrd xrd-check deploy-check deploy-pin demo \
+	bench soak clean FORCE
 
 # Records which interpreter built the venv; a different one (or none yet) starts it afresh.
 $(VENV)/.python: FORCE
@@ -66,7 +67,13 @@ xrd: setup ## regenerate xrd/ from crd/
 xrd-check: setup ## fail when xrd/ is stale
 	$(BIN)/xrd-gen sync --check
 
-test: lint xrd-check ## lint, drift check and the whole suite
+deploy-check: setup ## render deploy/ and validate it against the real CRDs (skips without ../shared)
+	$(BIN)/python -m scripts.deploy check
+
+deploy-pin: setup ## pin the function package: make deploy-pin DIGEST=sha256:... [IMAGE=...]
+	$(BIN)/python -m scripts.deploy pin $(DIGEST) $(if $(IMAGE),--image $(IMAGE))
+
+test: lint xrd-check deploy-check ## lint, drift check, deploy check and the whole suite
 	$(BIN)/pytest -n auto
 
 demo: setup ## render the built-in example (Ready phase) through the function

@@ -137,7 +137,10 @@ def resolve(
         if ec is None or not ec.secret_ref:
             return Credentials()
         try:
-            obj = mapping.credentials_object(xr, cfg, ec.secret_ref)
+            existing = observed.resource(req, observed.CREDENTIALS)
+            obj = mapping.credentials_object(
+                xr, cfg, ec.secret_ref, existing.resource if existing is not None else None
+            )
         except FatalError as err:
             # Data written by app.ci, not by the tenant: do not block teardown with a FATAL.
             return Credentials(problem=str(err))

@@ -156,11 +156,21 @@ def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:
     return template
 
 
-def credentials_object(xr: observed.Composite, cfg: Config, secret_ref: str) -> structs.Struct:
+def credentials_object(
+    xr: observed.Composite,
+    cfg: Config,
+    secret_ref: str,
+    existing: structs.Struct | None = None,
+) -> structs.Struct:
     """Observe-only Object on the EC's credentials Secret, publishing its two keys.
 
     A copy of the input's template (C-level) with the Object and Secret names filled in: a
-    fleet of XRs costs the same as one.
+    fleet of XRs costs the same as one. An `existing` (observed) v1 Object keeps the connection
+    Secret it was created with, even after the input's connectionSecretNamespace changed (or
+    when upstream's pipeline created it): Crossplane reads a composed resource's connection
+    details from the Secret its spec names, and a moved one stays empty until
+    provider-kubernetes writes it again, so a running cluster's claim would lose ClusterReady
+    and Ready in between.
     """
     secret = names.check_subdomain(secret_ref, "status.secretRef", "EphemeralCluster secretRef")
     name = names.object_name("credentials", xr.name)
@@ -175,7 +185,11 @@ def credentials_object(xr: observed.Composite, cfg: Config, secret_ref: str) -> 
     manifest.fields["metadata"].struct_value.fields["name"].string_value = secret
     for detail in spec["connectionDetails"].list_value.values:
         detail.struct_value.fields["name"].string_value = secret
-    spec["writeConnectionSecretToRef"].struct_value.fields["name"].string_value = name
+    write_to = spec["writeConnectionSecretToRef"].struct_value
+    write_to.fields["name"].string_value = name
+    kept_ref = None if xr.v2 else structs.sub(existing, "spec", "writeConnectionSecretToRef")
+    if kept_ref is not None and structs.text(kept_ref, "name"):
+        write_to.CopyFrom(kept_ref)
     return obj
 
 

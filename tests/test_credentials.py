@@ -99,6 +99,27 @@ def test_connection_secret_namespace_from_input() -> None:
     )
 
 
+@pytest.mark.parametrize("observed_secret", ["x-credentials", "pending"])
+def test_an_existing_object_keeps_its_connection_secret(observed_secret: str) -> None:
+    """Crossplane reads the Object's connection details from the Secret its spec names: an
+    Object created under another input (or by upstream's pipeline, whose placeholder Secret
+    is `pending`) keeps that Secret, so a running cluster's details never go missing."""
+    existing = f.credentials_object(observed_secret)
+    ref = {"name": f"credentials-{f.XR_NAME}", "namespace": "crossplane-connections"}
+    existing["spec"]["writeConnectionSecretToRef"] = ref
+    rsp = f.run(
+        f.request(
+            f.xr_v1(),
+            {"ec": f.ec_object(NEW_EC), "credentials": (existing, DETAILS)},
+            fn_input={"connectionSecretNamespace": "conn"},
+        )
+    )
+    spec = f.desired(rsp, "credentials")["spec"]
+    assert spec["writeConnectionSecretToRef"] == ref
+    assert spec["forProvider"]["manifest"]["metadata"]["name"] == "x-credentials"
+    assert dict(rsp.desired.composite.connection_details) == DETAILS
+
+
 def test_exact_bytes_no_double_base64() -> None:
     binary = bytes(range(256))  # not even UTF-8: must arrive untouched
     observed = {
@@ -219,3 +240,16 @@ def test_fragments_cover_password_kubeconfig_and_token() -> None:
     assert "sha256~S3CR3T-T0KEN-do-not-leak" in found
     assert credentials.redact("x sha256~S3CR3T-T0KEN-do-not-leak y", found) == "x [redacted] y"
     assert credentials.fragments({"kubeAdminPassword": b""}) == ()
+
+
+def test_a_v2_object_does_not_keep_an_edited_connection_secret() -> None:
+    """A v2 Object lives in the tenant's namespace: its Secret name stays the function's."""
+    existing = f.credentials_object()
+    existing["apiVersion"] = "kubernetes.m.crossplane.io/v1alpha1"
+    existing["spec"]["writeConnectionSecretToRef"] = {"name": "somewhere-else"}
+    xr = f.xr_v2()
+    observed = {"ec": f.ec_object(NEW_EC, v2=True), "credentials": (existing, DETAILS)}
+    rsp = f.run(f.request(xr, observed))
+    assert f.desired(rsp, "credentials")["spec"]["writeConnectionSecretToRef"] == {
+        "name": "credentials-" + xr["metadata"]["name"]
+    }
