@@ -21,7 +21,6 @@ import pytest
 import yaml
 
 from scripts import examples
-from scripts.render.runner import ANNOTATION_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = examples.load()
@@ -55,20 +54,9 @@ def crossplane() -> str:
     return binary
 
 
-@pytest.fixture(scope="module")
-def functions_file(tmp_path_factory: pytest.TempPathFactory, function_target: str) -> Path:
-    """examples/functions.yaml pointed at the session's function."""
-    fns = list(yaml.safe_load_all((ROOT / examples.FUNCTIONS).read_text(encoding="utf-8")))
-    for fn in fns:
-        fn["metadata"]["annotations"][ANNOTATION_TARGET] = function_target
-    path = tmp_path_factory.mktemp("functions") / "functions.yaml"
-    path.write_text(yaml.safe_dump_all(fns), encoding="utf-8")
-    return path
-
-
-def render_full(binary: str, case: examples.Case, functions: Path) -> str:
+def render_full(binary: str, case: examples.Case, functions: str) -> str:
     """`crossplane render -x` of one case (full XR, no Results: they have no schema)."""
-    argv = [a for a in case.args(str(functions)) if a != "-r"]
+    argv = [a for a in case.args(functions) if a != "-r"]
     proc = subprocess.run(
         [binary, "render", *argv, "--include-full-xr"],
         cwd=ROOT,
@@ -81,7 +69,7 @@ def render_full(binary: str, case: examples.Case, functions: Path) -> str:
     return proc.stdout
 
 
-def resources(scope: str, rendered_dir: Path, binary: str, functions: Path) -> list[str]:
+def resources(scope: str, rendered_dir: Path, binary: str, functions: str) -> list[str]:
     """The scope's example inputs and, per case, its rendered resources in one file each."""
     _, composition, extra, _ = SCOPES[scope]
     cases = [c for c in CASES if c.composition == composition]
@@ -102,7 +90,7 @@ def resources(scope: str, rendered_dir: Path, binary: str, functions: Path) -> l
 
 @pytest.mark.parametrize("scope", sorted(SCOPES))
 def test_examples_validate_against_xrd_input_crd_and_provider_crds(
-    scope: str, tmp_path: Path, functions_file: Path
+    scope: str, tmp_path: Path, functions_file: str
 ) -> None:
     binary = crossplane()
     xrd, _, _, must_validate = SCOPES[scope]
