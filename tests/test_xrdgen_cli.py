@@ -146,6 +146,10 @@ ERRORS = [
         "--spec-field colour: not a property of the CRD's spec",
     ),
     (
+        lambda t: (*BASE, "--crd", write(t / "c.yaml", crd()), "--status-field", "phse"),
+        "--status-field phse: not a property of the CRD's status (did you mean phase? has: ",
+    ),
+    (
         lambda t: (*BASE, "--crd", write(t / "c.yaml", crd()), "--plural", "XWidgets"),
         "--plural 'XWidgets': must be lowercase",
     ),

@@ -133,6 +133,14 @@ def choose_version(path: Path, crd: dict[str, Any], version: str | None) -> tupl
 
 def load(path: Path, *, name: str | None = None, version: str | None = None) -> Source:
     """Read `path` and select the CRD and version the XRD will be derived from."""
-    crd = choose_crd(path, read_documents(path), name)
+    return from_document(path, read_documents(path), name=name, version=version)
+
+
+def from_document(
+    path: Path, docs: Any, *, name: str | None = None, version: str | None = None
+) -> Source:
+    """The same selection from documents already in memory (one CRD or a list of documents);
+    `path` only names them in messages and headers."""
+    crd = choose_crd(path, docs if isinstance(docs, list) else [docs], name)
     chosen, schema = choose_version(path, crd, version)
     return Source(path=path, crd=crd, version=chosen, schema=schema)
