@@ -180,8 +180,10 @@ def test_status_projection_comes_from_the_crd_and_is_never_required() -> None:
     [
         (
             ("phse",),
-            "--status-field phse: not a property of the CRD's status "
-            "(did you mean phase? has: conditions, phase, url)",
+            (
+                "--status-field phse: not a property of the CRD's status "
+                "(did you mean phase? has: conditions, phase, url)"
+            ),
         ),
         (("phase", "zzz"), "--status-field zzz: not a property of the CRD's status (has: "),
     ],

@@ -48,7 +48,7 @@ class Source:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _yaml_problem(err: yaml.YAMLError) -> str:
+def yaml_problem(err: yaml.YAMLError) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     return f"{problem} (line {mark.line + 1})" if mark is not None else problem
@@ -64,7 +64,7 @@ def read_documents(path: Path) -> list[Any]:
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.YAMLError as err:
-        raise GenError(f"{path}: not valid YAML: {_yaml_problem(err)}") from None
+        raise GenError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
 
 
 def _describe(doc: Any) -> str:
