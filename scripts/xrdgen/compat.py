@@ -124,7 +124,8 @@ def verdict(changes: Iterable[Change]) -> str:
     broken = sum(c.breaking for c in changes)
     plural = "s" if len(changes) != 1 else ""
     if broken:
-        return f"BREAKING: {broken} of {len(changes)} change{plural} break existing objects"
+        verb = "breaks" if broken == 1 else "break"
+        return f"BREAKING: {broken} of {len(changes)} change{plural} {verb} existing objects"
     return f"compatible: {len(changes)} change{plural}, none breaking"
 
 
