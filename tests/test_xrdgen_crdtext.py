@@ -18,13 +18,16 @@ def test_merge_keeps_our_descriptions_and_drops_upstreams() -> None:
     ours = crd()
     theirs = upstream_words(crd())
     spec_props(theirs)["extra"] = {"type": "string", "description": "Upstream says: new."}
+    spec_props(theirs)["bare"] = {"type": "object", "properties": {"x": {"type": "string"}}}
     del spec_props(ours)["size"]["description"]  # upstream describes it, we do not
     merged, missing = crdtext.merge(theirs, ours)
     assert spec_props(merged)["mode"] == spec_props(ours)["mode"]
     assert spec_props(merged)["extra"] == {"type": "string"}
     assert "description" not in spec_props(merged)["size"]
     assert merged["metadata"] == {"name": "widgets.example.org"}  # no controller-gen annotation
-    assert missing == ["spec.size", "spec.extra"]  # in document order
+    # In document order: described upstream only, or new (with what is inside a new field);
+    # `free`, which neither side describes, is not asked for.
+    assert missing == ["spec.size", "spec.extra", "spec.bare", "spec.bare.x"]
     assert "Upstream says" not in yaml.safe_dump(merged)
 
 

@@ -70,10 +70,17 @@ def show(path: Path_) -> str:
     return out.lstrip(".") or "<root>"
 
 
+def _paths(doc: dict[str, Any]) -> set[Path_]:
+    found: set[Path_] = set()
+    _walk(doc, (), lambda _node, path: found.add(path))
+    return found
+
+
 def merge(upstream: dict[str, Any], ours: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Upstream's CRD with our metadata and our descriptions (by path); also the paths where
-    upstream has a description and we have none."""
+    """Upstream's CRD with our metadata and our descriptions (by path); also the paths that
+    need a description of ours: upstream describes them, or they are new fields."""
     mine = descriptions(ours)
+    known = _paths(ours)
     merged = copy.deepcopy(upstream)
     name = (upstream.get("metadata") or {}).get("name")
     if (ours.get("metadata") or {}).get("name") == name:
@@ -83,8 +90,10 @@ def merge(upstream: dict[str, Any], ours: dict[str, Any]) -> tuple[dict[str, Any
     def visit(node: dict[str, Any], path: Path_) -> None:
         if path in mine:
             node["description"] = mine[path]
-        elif "description" in node:
-            del node["description"]
+            return
+        new_field = path not in known and len(path) > 1 and path[-2] == "properties"
+        if "description" in node or new_field:
+            node.pop("description", None)
             missing.append(show(path))
 
     _walk(merged, (), visit)
