@@ -72,6 +72,9 @@ def test_render_is_canonical_and_round_trips() -> None:
     assert yaml.safe_load(text) == doc
     shuffled = copy.deepcopy(doc)
     shuffled["spec"] = dict(reversed(list(shuffled["spec"].items())))
+    shuffled["spec"]["names"] = dict(reversed(list(shuffled["spec"]["names"].items())))
+    rules = spec_props(shuffled)["ports"]["items"]["x-kubernetes-validations"]
+    rules[0] = dict(reversed(list(rules[0].items())))  # message before rule
     assert crdtext.render(shuffled, "# head\n") == text
     assert "description: |-\n          Two\n          lines.\n" in text
     version = text.split("  - name: v1\n")[1]

@@ -396,3 +396,25 @@ def test_a_real_upstream_change_lands_with_the_structure_test_ec_crd_checks(real
     ours = crdschema.load_crd(real / "crd" / EC_NAME)
     assert shape(crdschema.version_schema(ours)) == shape(crdschema.version_schema(doc))
     assert outcome.undescribed == ["spec.ciOperator.releases.*.release.arch_variant"]
+
+
+def test_upstream_prose_alone_moves_only_the_pin(project: Project) -> None:
+    def reworded(doc: dict) -> None:
+        spec_props(doc)["size"]["description"] = "Upstream says: something else entirely."
+
+    project.change(reworded)
+    before = project.crd.read_bytes()
+    outcome = project.follow()
+    assert (outcome.changed, outcome.crd_changes, outcome.xrds) == (True, [], [])
+    assert outcome.crd_diff == ""
+    assert [p.name for p in outcome.written] == ["xrd-gen.yaml"]
+    assert project.crd.read_bytes() == before  # not even reformatted
+    assert config.load(project.config).upstream.commit == NEXT
+
+
+def test_an_upstream_crd_no_entry_uses_is_refused(project: Project) -> None:
+    body = loaded(project.config)
+    body["upstream"]["crd"] = "../crd/other.yaml"
+    project.config.write_text(yaml.safe_dump(body))
+    with pytest.raises(GenError, match=r"upstream\.crd .*other\.yaml is the crd of no xrds entry"):
+        project.follow()

@@ -100,6 +100,15 @@ def merge(upstream: dict[str, Any], ours: dict[str, Any]) -> tuple[dict[str, Any
     return merged, missing
 
 
+def _canonical(value: Any) -> Any:
+    """Data (CEL rules, defaults, names, ...) with every mapping's keys sorted."""
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def _schema(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
@@ -113,6 +122,8 @@ def _schema(node: Any) -> Any:
             value = {name: _schema(child) for name, child in sorted(value.items())}
         elif key in ("additionalProperties", "items"):
             value = _schema(value)
+        else:
+            value = _canonical(value)
         out[key] = value
     return out
 
@@ -120,24 +131,33 @@ def _schema(node: Any) -> Any:
 def _version(version: dict[str, Any]) -> dict[str, Any]:
     keys = [k for k in _VERSION_FIRST if k in version]
     keys += sorted(k for k in version if k not in _VERSION_FIRST and k != "schema")
-    out = {key: version[key] for key in keys}
+    out = {key: _canonical(version[key]) for key in keys}
     if "schema" in version:
         schema = version["schema"]
         out["schema"] = {
-            key: _schema(value) if key == "openAPIV3Schema" else value
+            key: _schema(value) if key == "openAPIV3Schema" else _canonical(value)
             for key, value in sorted(schema.items())
         }
     return out
 
 
+def _spec(spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: [_version(v) if isinstance(v, dict) else v for v in spec[key]]
+        if key == "versions" and isinstance(spec[key], list)
+        else _canonical(spec[key])
+        for key in sorted(spec)
+    }
+
+
 def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {key: doc[key] for key in _TOP if key in doc}
-    out.update({key: doc[key] for key in sorted(doc) if key not in _TOP})
-    spec = dict(out.get("spec") or {})
-    if isinstance(spec.get("versions"), list):
-        spec["versions"] = [_version(v) if isinstance(v, dict) else v for v in spec["versions"]]
-    out["spec"] = {key: spec[key] for key in sorted(spec)}
-    return out
+    keys = [k for k in _TOP if k in doc] + sorted(k for k in doc if k not in _TOP)
+    return {
+        key: _spec(doc[key])
+        if key == "spec" and isinstance(doc[key], dict)
+        else _canonical(doc[key])
+        for key in keys
+    }
 
 
 def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

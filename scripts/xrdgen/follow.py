@@ -88,14 +88,13 @@ def follow(config_path: Path, src: Path, commit: str | None, *, write: bool) -> 
     if cfg.upstream is None:
         raise GenError(f"{config_path}: no upstream block, so nothing says where the CRD is from")
     block = cfg.upstream
+    if not any(e.crd.resolve() == block.crd.resolve() for e in cfg.entries):
+        raise GenError(f"{config_path}: upstream.crd {block.crd} is the crd of no xrds entry")
     fetched = upstream.fetch(block, src, commit)
     outcome = Outcome(block=block, fetched=fetched)
     if fetched.sha256 == block.sha256:
         return outcome
     outcome.changed = True
-    ours_text = block.crd.read_text(encoding="utf-8") if block.crd.is_file() else None
-    if ours_text is None:
-        raise GenError(f"{config_path}: upstream.crd {block.crd}: not found")
     ours = source.choose_crd(block.crd, source.read_documents(block.crd), None)
     where = f"upstream {block.repository}@{fetched.commit[:12]} {block.path}"
     theirs = _upstream_crd(fetched, ours["metadata"]["name"], where)
@@ -117,7 +116,7 @@ def follow(config_path: Path, src: Path, commit: str | None, *, write: bool) -> 
             outcome.xrds.append(XRDUpdate(item.entry.output, item.changes(), diff))
     if not write:
         return outcome
-    if new_text != ours_text:
+    if merged != ours:  # upstream's prose alone changed: keep the file, move only the pin
         write_atomic(block.crd, new_text)
         outcome.written.append(block.crd)
     for item in planned:
