@@ -13,11 +13,12 @@ its next write (by its user or by Crossplane, which rewrites XRs and claims all 
   nor rules under oneOf/anyOf/allOf, so the verdict does not count on it;
 - a version no longer served (removed, or `served: false`): clients of that version get 404;
   Crossplane maps an XRD version's `served` straight onto the XR CRD's (crossplane-runtime
-  pkg/xcrd/crd.go, ForCompositeResource);
+  @4e7ed235 pkg/xcrd/crd.go, ForCompositeResource: `Served: vr.Served`);
 - a changed group, kind, plural, scope or claim names: Crossplane declares them immutable
-  (crossplane apis/apiextensions/v1 and v2 xrd_types.go, `self == oldSelf`), so the update is
-  refused and a new XRD is needed; a connection secret key removed from the list is filtered
-  out of every claim's Secret (same file, ConnectionSecretKeys).
+  (crossplane @2d040d2daf4e apis/apiextensions/v1 and v2 xrd_types.go,
+  CompositeResourceDefinitionSpec, `self == oldSelf`), so the update is refused and a new XRD
+  is needed; a connection secret key removed from the list is filtered out of every claim's
+  Secret (same file, ConnectionSecretKeys).
 
 Compatible: a new optional field, a description, a widened enum, a relaxed limit, a new
 version, a new connection secret key, printer columns. Anything else that changes is
