@@ -161,6 +161,24 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     )
 
 
+def composite_conditions(req: fnv1.RunFunctionRequest) -> dict[str, str]:
+    """Type → status of the conditions the observed XR shows (set by earlier calls)."""
+    status = structs.child(req.observed.composite.resource, "status")
+    return {
+        fields["type"].string_value: fields["status"].string_value
+        for fields in (c.fields for c in structs.objects(status, "conditions"))
+        if "type" in fields and "status" in fields
+    }
+
+
+def resource_name(req: fnv1.RunFunctionRequest, key: str) -> str:
+    """metadata.name of the observed composed resource `key` ('' when not observed)."""
+    res = resource(req, key)
+    if res is None:
+        return ""
+    return structs.text(structs.child(res.resource, "metadata"), "name")
+
+
 def with_tenant(xr: Composite, tenant: str) -> Composite:
     """The XR facts with the tenant taken from the already-created EphemeralCluster."""
     return dataclasses.replace(xr, tenant=tenant)

@@ -66,21 +66,32 @@ def test_ec_conditions_copied_to_xr_and_claim() -> None:
     [
         ("Ready", None, ("False", "WaitingForKubeconfig")),
         ("Ready", f.KUBECONFIG, ("True", "KubeconfigFetched")),
-        ("Provisioning", None, ("False", "WaitingForKubeconfig")),
-        ("Deprovisioning", None, ("True", "KubeconfigFetched")),
-        ("Deprovisioned", None, ("True", "KubeconfigFetched")),
+        ("Provisioning", None, ("False", "WaitingForPhaseReady")),
+        # Issue 9: these three used to tell the claim ClusterReady=True while the XR was
+        # READY_FALSE, so Crossplane never copied the kubeconfig to the claim's Secret.
+        ("Provisioning", f.KUBECONFIG, ("False", "WaitingForPhaseReady")),
+        ("Deprovisioning", None, ("False", "TearingDown")),
+        ("Deprovisioned", None, ("False", "TearingDown")),
+        ("Failed", f.KUBECONFIG, ("False", "ClusterFailed")),
     ],
 )
-def test_cluster_ready_waits_for_the_kubeconfig(
+def test_cluster_ready_reaches_the_claim_only_with_a_ready_xr(
     phase: str, kubeconfig: bytes | None, expected: tuple[str, str]
 ) -> None:
-    # The provision task reads the claim Secret as soon as it sees ClusterReady=True.
+    # The provision task reads the claim Secret as soon as it sees ClusterReady=True, and
+    # Crossplane fills that Secret only once the XR is Ready.
     manifest = f.ec_manifest(phase=phase, conditions=f.READY_CONDITIONS, kubeconfig=kubeconfig)
-    got = f.conditions(_run(manifest))["ClusterReady"]
+    rsp = _run(manifest)
+    got = f.conditions(rsp)["ClusterReady"]
     names = {fnv1.STATUS_CONDITION_TRUE: "True", fnv1.STATUS_CONDITION_FALSE: "False"}
     assert (names[got.status], got.reason) == expected
     if expected[1] == "WaitingForKubeconfig":
         assert got.message == status.WAITING_MESSAGE
+    if expected[0] == "True":
+        assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED
+        assert {r.ready for r in rsp.desired.resources.values()} == {fnv1.READY_TRUE}
+    else:
+        assert rsp.desired.composite.ready == fnv1.READY_FALSE
 
 
 @pytest.mark.parametrize(
