@@ -3,11 +3,14 @@ the checks every scenario makes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import validation as v
 
+from function import fn as function
 from scripts import crdschema
 from scripts.sim import invariants
 from scripts.sim.world import World, load
@@ -85,3 +88,8 @@ def teardown_and_delete(world: World) -> tuple[int, int]:
     world.delete_request()
     gone = world.run_until(everything_gone, "everything deleted")
     return down, gone
+
+
+def real_function(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """The function called in-process (no cache), for wrapping in altered variants."""
+    return asyncio.run(function.FunctionRunner(cache_entries=0).RunFunction(req, None))

@@ -6,14 +6,17 @@ are the Konflux tasks': create the claim, wait for `ClusterReady=True`, read the
 from the claim's Secret, patch `tearDownCluster: true`, wait for `ProwJobCompleted=True`,
 delete the claim. At every tick the invariants hold: the EphemeralCluster is never deleted
 before the claim, no credential leaks (objects, conditions, results, errors, the function's
-log), the delivered kubeconfig never changes, and `ClusterReady=True` on the claim means the
-kubeconfig is already in its Secret. The negative controls show each invariant can fail.
+log), the delivered kubeconfig never changes, `ClusterReady=True` on the claim means its
+Secret already holds exactly what app.ci issued, no condition goes stale, and a FATAL reaches
+the claim as a condition (scripts/sim/invariants.py). The negative controls, which show each
+invariant can fail, are in test_lifecycle_controls.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 import validation as v
 import yaml
@@ -23,11 +26,14 @@ from lifecycle_helpers import (
     make_world,
     message_of,
     provision,
+    real_function,
     status_of,
     teardown_and_delete,
     validate,
 )
 
+from function import structs
+from scripts.render.fakes import serve_fake
 from scripts.render.launcher import FunctionProcess
 from scripts.sim.world import World
 
@@ -197,5 +203,220 @@ def test_the_sim_lifecycle_is_faithful_to_the_examples(function_process: Functio
         assert {c["type"] for c in status["conditions"]} == {
             c["type"] for c in golden_xr["status"]["conditions"]
         } | {"Synced"}
+    finally:
+        world.close()
+
+
+# What Crossplane and provider-kubernetes do, end to end (issue 9) -------------------------------
+
+
+def _xr_ready(world: World) -> bool:
+    conditions = (world.xrs()[0].get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def test_claim_secret_is_filled_only_once_the_xr_is_ready(
+    function_process: FunctionProcess,
+) -> None:
+    """app.ci reports ClusterReady=True (and the credentials) two ticks before its phase says
+    Ready: the claim is not told ClusterReady=True, and gets no Secret, until the XR is Ready;
+    the XR's connection Secret is named after the XR's own UID."""
+    world = make_world(function_process.address, function_process.output, ready_phase_lag=4)
+    try:
+        world.create_request()
+        reasons = []
+        while status_of(world, "ClusterReady") != "True":
+            world.step()
+            reasons.append(world.request_conditions().get("ClusterReady", {}).get("reason"))
+            if not _xr_ready(world):
+                assert not world.connection_secret()  # nothing copied before the XR is Ready
+            assert world.tick < 20
+        assert "WaitingForPhaseReady" in reasons
+        assert _xr_ready(world)
+        xr = world.xrs()[0]
+        ref = xr["spec"]["writeConnectionSecretToRef"]
+        assert ref == {"name": xr["metadata"]["uid"], "namespace": "crossplane-system"}
+        source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
+        assert (
+            source["data"]
+            == world.control.get(
+                "v1",
+                "Secret",
+                world.request()["spec"]["writeConnectionSecretToRef"]["name"],
+                world.request()["metadata"]["namespace"],
+            )["data"]
+        )
+        teardown_and_delete(world)
+    finally:
+        world.close()
+
+
+def forgets_connection_details(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Stops sending the kubeconfig once the XR is Ready."""
+    rsp = real_function(req)
+    xr = structs.struct_to_dict(req.observed.composite.resource)
+    ready = any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in xr.get("status", {}).get("conditions", [])
+    )
+    if ready:
+        rsp.desired.composite.ClearField("connection_details")
+    return rsp
+
+
+def test_connection_details_a_function_stops_sending_persist() -> None:
+    """Crossplane merge-patches the XR's connection Secret: keys not sent again keep their value
+    (the simulation used to replace the Secret and called this a lost kubeconfig)."""
+    with serve_fake(forgets_connection_details) as fake:
+        world = make_world(fake.target)
+        try:
+            provision(world)
+            kubeconfig = world.connection_secret()["kubeconfig"]
+            for _ in range(3):
+                world.step()
+            assert world.connection_secret()["kubeconfig"] == kubeconfig
+            teardown_and_delete(world)
+        finally:
+            world.close()
+
+
+def renames_objects(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Asks for a new name for every composed resource on every call."""
+    rsp = real_function(req)
+    for res in rsp.desired.resources.values():
+        meta = res.resource.fields["metadata"].struct_value
+        meta.fields["name"].string_value += f"-{len(req.meta.tag) + hash(req.meta.tag) % 1000}"
+    return rsp
+
+
+def test_a_composed_resource_keeps_the_name_it_was_created_with() -> None:
+    with serve_fake(renames_objects) as fake:
+        world = make_world(fake.target)
+        try:
+            provision(world)
+            names = sorted(o["metadata"]["name"] for o in world.objects())
+            for _ in range(3):
+                world.step()
+            assert sorted(o["metadata"]["name"] for o in world.objects()) == names
+            assert len(names) == 2  # one `ec`, one `credentials`
+            teardown_and_delete(world)
+        finally:
+            world.close()
+
+
+def test_a_fatal_reaches_the_claim_as_a_condition_never_as_an_event(
+    function_process: FunctionProcess,
+) -> None:
+    """An XR name too long for an EphemeralCluster: FATAL naming `metadata.name`."""
+    world = make_world(
+        function_process.address, function_process.output, request_name="e2e-" + "x" * 56
+    )
+    try:
+        world.create_request()
+        for _ in range(3):
+            world.step()
+        cond = world.request_conditions()["RequestAccepted"]
+        assert (cond["status"], cond["reason"]) == ("False", "Rejected")
+        assert cond["message"].startswith("metadata.name: EphemeralCluster name")
+        assert world.ec() is None
+        claim_events = world.events(world.request_key)
+        assert claim_events == []  # Crossplane records the FATAL on the XR only
+        xr_key = (
+            "ci.openshift.org/v1alpha1",
+            "XTestPlatformCluster",
+            "",
+            world.xrs()[0]["metadata"]["name"],
+        )
+        [*_, last] = world.events(xr_key)
+        assert (last.type, last.reason) == ("Warning", "ComposeResources")
+        assert "returned a fatal result: metadata.name" in last.message
+    finally:
+        world.close()
+
+
+def test_a_fatal_mid_flight_marks_the_other_conditions_unknown_then_clears(
+    function_process: FunctionProcess,
+) -> None:
+    """v2: the tenant renames its connection Secret to the credentials Object's own. FATAL:
+    nothing is applied, the response's condition names the field, every other condition turns
+    Unknown/FatalError; renamed back, every condition is current again."""
+    world = make_world(function_process.address, function_process.output, v2=True)
+    try:
+        provision(world)
+        before = {o["metadata"]["name"]: o["spec"] for o in world.objects()}
+        kubeconfig = world.connection_secret()["kubeconfig"]
+        original = world.request()["spec"]["writeConnectionSecretToRef"]
+        name = world.request()["metadata"]["name"]
+        world.patch_request(writeConnectionSecretToRef={"name": f"credentials-{name}"})
+        world.step()
+        conds = world.request_conditions()
+        assert conds["RequestAccepted"]["status"] == "False"
+        assert conds["RequestAccepted"]["message"].startswith(
+            "spec.writeConnectionSecretToRef.name:"
+        )
+        assert (conds["ClusterReady"]["status"], conds["ClusterReady"]["reason"]) == (
+            "Unknown",
+            "FatalError",
+        )
+        assert conds["Synced"]["status"] == "False"
+        assert conds["Ready"]["status"] == "True"  # Crossplane's own; a FATAL leaves it
+        assert {o["metadata"]["name"]: o["spec"] for o in world.objects()} == before
+        world.patch_request(writeConnectionSecretToRef=original)
+        world.step()
+        conds = world.request_conditions()
+        assert conds["RequestAccepted"]["status"] == "True"
+        assert conds["ClusterReady"]["status"] == "True"
+        assert world.connection_secret()["kubeconfig"] == kubeconfig
+        teardown_and_delete(world)
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("watches", [True, False], ids=["enable-watches", "no-watches"])
+def test_ec_progress_reaches_the_claim_on_watch_or_on_the_poll(
+    watches: bool, function_process: FunctionProcess
+) -> None:
+    """`watch: true` with provider-kubernetes' --enable-watches: teardown progress reaches the
+    claim within a reconcile or three; without the flag, only on the 10-minute poll."""
+    world = make_world(function_process.address, function_process.output, enable_watches=watches)
+    try:
+        provision(world)
+        world.patch_request(tearDownCluster=True)
+        world.run_until(
+            lambda w: (w.ec() or {}).get("status", {}).get("phase") == "Deprovisioning",
+            "EC Deprovisioning",
+        )
+        went = world.now
+        world.run_until(
+            lambda w: message_of(w, "_EphemeralClusterPhase") != "Ready",
+            "claim leaves Ready",
+            max_ticks=40,
+        )
+        lag = world.now - went
+        if watches:
+            assert lag <= 120
+        else:
+            assert 600 <= lag <= 720, lag
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("crossplane", ["1.20", "2.1", "2.2"])
+def test_the_environment_config_is_asked_for_the_way_each_crossplane_reads(
+    crossplane: str, function_process: FunctionProcess
+) -> None:
+    world = make_world(function_process.address, function_process.output, crossplane=crossplane)
+    try:
+        provision(world)
+        [(_, rsp, applied)] = world.composite.last.values()
+        assert applied
+        wants = rsp.requirements
+        if crossplane == "2.2":  # advertises CAPABILITY_REQUIRED_RESOURCES
+            assert list(wants.resources) == ["envcfg"]
+            assert not wants.extra_resources
+        else:
+            assert list(wants.extra_resources) == ["envcfg"]
+            assert not wants.resources
+        teardown_and_delete(world)
     finally:
         world.close()

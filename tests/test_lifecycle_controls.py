@@ -5,16 +5,20 @@ upstream code for every one)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable
 from typing import Any
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
-from lifecycle_helpers import make_world, provision, status_of, teardown_and_delete
+from lifecycle_helpers import (
+    make_world,
+    provision,
+    real_function,
+    status_of,
+    teardown_and_delete,
+)
 
-from function import fn as function
 from function import structs
 from scripts.render.fakes import serve_fake
 from scripts.sim import invariants
@@ -24,8 +28,7 @@ from scripts.sim.world import World
 Broken = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
 
 
-def _real(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    return asyncio.run(function.FunctionRunner(cache_entries=0).RunFunction(req, None))
+_real = real_function
 
 
 # Broken functions ------------------------------------------------------------------------------
