@@ -211,16 +211,16 @@ def test_the_sim_lifecycle_is_faithful_to_the_examples(function_process: Functio
 
 
 def _xr_ready(world: World) -> bool:
-    conditions = (world.xrs()[0].get("status") or {}).get("conditions") or []
+    xrs = world.xrs()
+    conditions = (xrs[0].get("status") or {}).get("conditions") or [] if xrs else []
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
-def test_claim_secret_is_filled_only_once_the_xr_is_ready(
+def test_claim_waits_while_app_ci_reports_cluster_ready_before_phase_ready(
     function_process: FunctionProcess,
 ) -> None:
-    """app.ci reports ClusterReady=True (and the credentials) two ticks before its phase says
-    Ready: the claim is not told ClusterReady=True, and gets no Secret, until the XR is Ready;
-    the XR's connection Secret is named after the XR's own UID."""
+    """app.ci reports ClusterReady=True (and the credentials) four ticks before its phase says
+    Ready: the claim is told ClusterReady=True only with a Ready XR, so with its Secret."""
     world = make_world(function_process.address, function_process.output, ready_phase_lag=4)
     try:
         world.create_request()
@@ -228,27 +228,84 @@ def test_claim_secret_is_filled_only_once_the_xr_is_ready(
         while status_of(world, "ClusterReady") != "True":
             world.step()
             reasons.append(world.request_conditions().get("ClusterReady", {}).get("reason"))
-            if not _xr_ready(world):
-                assert not world.connection_secret()  # nothing copied before the XR is Ready
             assert world.tick < 20
         assert "WaitingForPhaseReady" in reasons
         assert _xr_ready(world)
-        xr = world.xrs()[0]
-        ref = xr["spec"]["writeConnectionSecretToRef"]
-        assert ref == {"name": xr["metadata"]["uid"], "namespace": "crossplane-system"}
-        source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
-        assert (
-            source["data"]
-            == world.control.get(
-                "v1",
-                "Secret",
-                world.request()["spec"]["writeConnectionSecretToRef"]["name"],
-                world.request()["metadata"]["namespace"],
-            )["data"]
-        )
         teardown_and_delete(world)
     finally:
         world.close()
+
+
+def test_the_xr_connection_secret_is_named_after_the_xr_uid(
+    function_process: FunctionProcess,
+) -> None:
+    world = make_world(function_process.address, function_process.output)
+    try:
+        provision(world)
+        xr = world.xrs()[0]
+        ref = xr["spec"]["writeConnectionSecretToRef"]
+        assert ref == {"name": xr["metadata"]["uid"], "namespace": "crossplane-system"}
+        claim = world.request()
+        source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
+        copy = world.control.get(
+            "v1",
+            "Secret",
+            claim["spec"]["writeConnectionSecretToRef"]["name"],
+            claim["metadata"]["namespace"],
+        )
+        assert copy["data"] == source["data"]
+        assert copy["metadata"]["ownerReferences"][0]["uid"] == claim["metadata"]["uid"]
+    finally:
+        world.close()
+
+
+class HoldsTheXrUnready:
+    """Sends the kubeconfig but keeps the XR not Ready for its first `calls` calls with it."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def __call__(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        rsp = real_function(req)
+        if rsp.desired.composite.connection_details.get("kubeconfig") and self.left > 0:
+            self.left -= 1
+            rsp.desired.composite.ready = fnv1.READY_FALSE
+            for cond in rsp.conditions:
+                if cond.type == "ClusterReady":
+                    cond.status = fnv1.STATUS_CONDITION_FALSE
+        return rsp
+
+
+def test_the_claim_secret_is_filled_only_once_the_xr_is_ready() -> None:
+    """Crossplane copies the XR's connection Secret to the claim's only when the XR is Ready,
+    even if the XR's Secret already holds the kubeconfig."""
+    with serve_fake(HoldsTheXrUnready(calls=6)) as fake:
+        world = make_world(fake.target)
+        try:
+            world.create_request()
+            saw_unready_with_kubeconfig = False
+            while not _xr_ready(world):
+                world.step()
+                xr = world.xrs()[0] if world.xrs() else None
+                ref = (xr or {}).get("spec", {}).get("writeConnectionSecretToRef")
+                xr_secret = (
+                    world.control.get("v1", "Secret", ref["name"], ref["namespace"])
+                    if ref
+                    else None
+                )
+                if (
+                    xr_secret
+                    and xr_secret.get("data", {}).get("kubeconfig")
+                    and not _xr_ready(world)
+                ):
+                    saw_unready_with_kubeconfig = True
+                    assert not world.connection_secret().get("kubeconfig")
+                assert world.tick < 25
+            assert saw_unready_with_kubeconfig
+            world.step()
+            assert world.connection_secret()["kubeconfig"]
+        finally:
+            world.close()
 
 
 def forgets_connection_details(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:

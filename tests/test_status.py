@@ -173,22 +173,22 @@ def _ec(**kwargs: Any) -> dict[str, Any]:
 Step = dict[str, Any]  # f.request keyword arguments, plus "xr"
 
 PROBLEMS: dict[str, tuple[str, list[Step]]] = {
-    "envcfg-pending": (status.ENVCFG_CONDITION, [{"env": "pending"}, {}]),
-    "envcfg-missing": (status.ENVCFG_CONDITION, [{"env": None}, {}]),
-    "envcfg-no-key": (status.ENVCFG_CONDITION, [{"env": f.envcfg(cluster=None)}, {}]),
+    "envcfg-pending": ("EnvironmentConfigReady", [{"env": "pending"}, {}]),
+    "envcfg-missing": ("EnvironmentConfigReady", [{"env": None}, {}]),
+    "envcfg-no-key": ("EnvironmentConfigReady", [{"env": f.envcfg(cluster=None)}, {}]),
     "envcfg-missing-then-literal": (
-        status.ENVCFG_CONDITION,
+        "EnvironmentConfigReady",
         [{"env": None}, {"env": "pending", "fn_input": {"konfluxClusterName": "kflux-x"}}],
     ),
     "envcfg-missing-with-ec": (
-        status.ENVCFG_CONDITION,
+        "EnvironmentConfigReady",
         [
             {"env": None, "observed": {"ec": _ec(phase="Provisioning")}},
             {"observed": {"ec": _ec(phase="Provisioning")}},
         ],
     ),
     "invalid-secret-ref": (
-        status.CREDENTIALS_CONDITION,
+        "CredentialsAvailable",
         [
             {"observed": {"ec": _ec(phase="Ready", secret_ref="Bad_Name")}},
             {"observed": {"ec": _ec(phase="Ready", secret_ref="s")}},  # fixed, not read yet
@@ -201,7 +201,7 @@ PROBLEMS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "waiting-for-kubeconfig": (
-        status.CLUSTER_READY,
+        "ClusterReady",
         [
             {"observed": {"ec": _ec(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="s")}},
             {
@@ -213,14 +213,14 @@ PROBLEMS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "fatal": (
-        status.REQUEST_CONDITION,
+        "RequestAccepted",
         [
             {"xr": f.xr_v1(spec={"ciOperator": "not an object"})},
             {"observed": {"ec": _ec(phase="Provisioning")}},
         ],
     ),
     "fatal-v2-secret-name": (
-        status.REQUEST_CONDITION,
+        "RequestAccepted",
         [{"xr": f.xr_v2(secret_name="credentials-e2e-pr-abc12-provision")}, {"xr": f.xr_v2()}],
     ),
 }
@@ -284,5 +284,5 @@ def test_the_problem_table_covers_every_false_the_function_sets() -> None:
         for cond in f.run(req).conditions:
             if cond.status == fnv1.STATUS_CONDITION_FALSE and cond.type not in EC_TYPES:
                 set_false.add(cond.type)
-    assert status.CLUSTER_READY in set_false
+    assert "ClusterReady" in set_false
     assert set_false <= covered, set_false - covered
