@@ -26,7 +26,6 @@ CREDENTIALS_CONDITION = "CredentialsAvailable"
 REQUEST_CONDITION = "RequestAccepted"
 CLUSTER_READY = "ClusterReady"
 WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
-TRANSITIONING = frozenset({"", "Provisioning", "Deprovisioning"})
 FINISHED = frozenset({"Deprovisioned", "Failed"})
 
 _STATUS = {

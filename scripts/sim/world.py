@@ -270,4 +270,6 @@ class World:
                 conds = {c["type"]: c["status"] for c in status.pop("conditions", []) or []}
                 lines.append(f"  {store.name} {key[1]} {key[2]}/{key[3]} {status} {conds}")
         lines += [f"  error: {e}" for e in self.composite.errors[-3:]]
+        if self.claims is not None:
+            lines += [f"  claim error: {e}" for e in self.claims.errors[-3:]]
         return "\n".join(lines)
