@@ -20,6 +20,7 @@ from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import (
     cache,
+    calllog,
     config,
     credentials,
     mapping,
@@ -183,10 +184,14 @@ def _where(err: BaseException) -> str:
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     """gRPC servicer; every RunFunction call returns a response, never raises."""
 
-    def __init__(self, cache_entries: int = cache.DEFAULT_ENTRIES) -> None:
+    def __init__(
+        self,
+        cache_entries: int = cache.DEFAULT_ENTRIES,
+        cache_bytes: int = cache.DEFAULT_MAX_BYTES,
+    ) -> None:
         """Constructible without arguments (the shared contract); 0 entries = no cache."""
         self.log = logging.get_logger()
-        self.cache = cache.ResponseCache(cache_entries)
+        self.cache = cache.ResponseCache(cache_entries, max_bytes=cache_bytes)
 
     async def RunFunction(  # noqa: N802 - gRPC method name
         self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None = None
@@ -194,25 +199,36 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         """Compose; a bad request or a bug becomes a FATAL result with a short message.
 
         Identical requests get the remembered response; errors are never cached, so each one
-        is logged.
+        is logged. With --debug every call also gets one line (function.calllog).
         """
         cached, slot = self.cache.lookup(req)
         if cached is not None:
+            calllog.call(self.log, req, cached, cache_hit=True)
             return cached
         try:
             rsp = compose(req)
         except FatalError as err:
-            self.log.info("rejected request", tag=req.meta.tag, field=err.field)
-            return fatal(req, str(err))
+            rsp = fatal(req, str(err))
+            if calllog.debug_enabled():
+                calllog.call(self.log, req, rsp, cache_hit=False, fatal=err.field)
+            else:
+                self.log.info("rejected request", tag=calllog.short(req.meta.tag), field=err.field)
+            return rsp
         except Exception as err:  # every call must get a response
             # Only the type and location: exception messages and locals may hold secrets.
             self.log.error(  # noqa: TRY400 - no traceback: its locals may hold secrets
-                "unexpected error", tag=req.meta.tag, error=type(err).__name__, at=_where(err)
+                "unexpected error",
+                tag=calllog.short(req.meta.tag),
+                error=type(err).__name__,
+                at=_where(err),
             )
-            return fatal(
+            rsp = fatal(
                 req,
                 f"internal error ({type(err).__name__}) in function-ephemeral-cluster; "
-                f"see its log for request tag {req.meta.tag!r}",
+                f"see its log for request tag {calllog.short(req.meta.tag)!r}",
             )
+            calllog.call(self.log, req, rsp, cache_hit=False, fatal="internal error")
+            return rsp
         self.cache.put(slot, req, rsp)
+        calllog.call(self.log, req, rsp, cache_hit=False)
         return rsp

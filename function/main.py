@@ -1,7 +1,9 @@
 """Console script `function-ephemeral-cluster`: the SDK's standard flags plus --workers.
 
-Startup problems (no certs, unreadable certs, port taken) print one line on stderr and exit 1;
-nothing secret is ever printed. SIGTERM stops the server gracefully (exit 0).
+A malformed `--address` is a usage error (exit 2). Startup problems (no certs, unreadable
+certs, a key that is not the certificate's, port taken, port held by another server) print
+one line on stderr and exit 1; nothing secret is ever printed. SIGTERM drains the calls
+already received, then stops (exit 0). What an operator sees is in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def serve_runner(
     max_recv_message_size: int,
     max_send_message_size: int | None,
     reuse_port: bool,
+    workers: int = 1,
 ) -> None:
     """Serve in this process until SIGTERM; a startup problem ends it with one line.
 
@@ -38,15 +41,13 @@ def serve_runner(
     passes its own, so both are served by exactly this code.
     """
     # Imported here so `--help` and flag errors stay fast and gRPC loads only to serve.
-    from crossplane.function import logging  # noqa: PLC0415
-
-    from function import server  # noqa: PLC0415
+    from function import calllog, server  # noqa: PLC0415
 
     if make_runner is None:
         from function import fn  # noqa: PLC0415
 
         make_runner = fn.FunctionRunner
-    logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
+    calllog.configure(debug=debug)
     try:
         server.serve(
             make_runner(),
@@ -56,6 +57,7 @@ def serve_runner(
             max_recv_message_size=max_recv_message_size,
             max_send_message_size=max_send_message_size,
             reuse_port=reuse_port,
+            workers=workers,
         )
     except server.StartupError as err:
         _fail(str(err))
@@ -82,6 +84,14 @@ def cli(
     max_send_message_size: int | None,
 ) -> None:
     """Serve the function-ephemeral-cluster composition function over gRPC."""
+    from function import address as addresses  # noqa: PLC0415
+    from function import portlock  # noqa: PLC0415
+    from function.startup import StartupError  # noqa: PLC0415
+
+    try:
+        parsed = addresses.parse(address)
+    except addresses.AddressError as err:
+        raise click.BadParameter(str(err), param_hint="'--address'") from None
     if not insecure and not tls_certs_dir:
         _fail("no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure")
     options = {
@@ -91,26 +101,38 @@ def cli(
         "insecure": insecure,
         "max_recv_message_size": max_recv_message_size,
         "max_send_message_size": max_send_message_size,
+        "workers": workers,
     }
-    if workers == 1:
-        serve_runner(**options, reuse_port=False)
-        return
-
-    from function import server  # noqa: PLC0415
-
     try:
-        from function.workers import run_workers  # noqa: PLC0415 - the bench work owns it
-    except ImportError:
-        _fail("--workers > 1 is not available in this build (no function.workers)")
-    # Check once in the parent so a bad setup gives one line, not one per worker.
+        # Held open for the life of this process; forked workers inherit it.
+        lock = None if parsed is None else portlock.claim(address, parsed.port)
+    except StartupError as err:
+        _fail(str(err))
     try:
-        if tls_certs_dir and not insecure:
-            server.read_tls_files(tls_certs_dir)
-        server.check_port(address, reuse_port=True)
+        if workers == 1:
+            serve_runner(**options, reuse_port=False)
+            return
+        sys.exit(_supervise(workers, options))
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _supervise(workers: int, options: dict[str, Any]) -> int:
+    """Check once in the parent (one line, not one per worker), then fork the workers."""
+    from function import server, tls  # noqa: PLC0415
+    from function.workers import run_workers  # noqa: PLC0415
+
+    # The test bind is exclusive (no SO_REUSEPORT): it fails while any other process holds
+    # the port, even one that shares ports with SO_REUSEPORT.
+    try:
+        if options["tls_certs_dir"] and not options["insecure"]:
+            tls.check_tls_files(options["tls_certs_dir"])
+        server.check_port(options["address"], reuse_port=False)
     except server.StartupError as err:
         _fail(str(err))
 
     def serve_one() -> None:
         serve_runner(**options, reuse_port=True)
 
-    sys.exit(run_workers(workers, serve_one))
+    return run_workers(workers, serve_one)

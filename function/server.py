@@ -4,61 +4,43 @@ Differences from the SDK's `runtime.serve`, on purpose:
 - `--insecure` with a certs dir serves plain text only (the SDK opens a TLS and a plain
   listener on the same port, and plain clients then fail at random);
 - a single worker does not set SO_REUSEPORT, so a taken port is an error instead of two
-  processes silently sharing it (workers > 1 share the port on purpose);
-- startup problems (unreadable certs, port taken) raise `StartupError` with one clear line.
+  processes silently sharing it (workers > 1 share the port on purpose; `function.portlock`
+  keeps a second server off it);
+- startup problems (malformed address, bad certs or a key that is not the cert's, port
+  taken) raise `StartupError` with one clear line (`function.tls`, `function.address`);
+- SIGTERM drains: every call already received is answered (`function.drain`);
+- the request's size on the wire reaches the response cache (`cache.REQUEST_BYTES`, set by
+  the deserializer, which grpc.aio runs in the same task as the handler) so bounding the
+  cache in bytes costs no extra serialization;
+- one start-up line is logged once the port is bound (`function.calllog`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
-from crossplane.function import runtime
+from crossplane.function import logging, runtime
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
-from crossplane.function.proto.v1beta1 import run_function_pb2_grpc as grpcv1beta1
+from crossplane.function.proto.v1beta1 import run_function_pb2 as fnv1beta1
+from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection
 
+from function import address as addresses
+from function import cache, calllog, drain
+from function.startup import StartupError
+from function.tls import load_credentials, read_tls_files
+
 GRACE_SECONDS = 5.0
-TLS_FILES = ("tls.crt", "tls.key", "ca.crt")
 
-
-class StartupError(RuntimeError):
-    """The server cannot start; the message is one line for stderr."""
-
-
-def read_tls_files(certs_dir: str) -> dict[str, bytes]:
-    """tls.crt, tls.key and ca.crt from `certs_dir`, each checked to be PEM."""
-    directory = Path(certs_dir)
-    if not directory.is_dir():
-        raise StartupError(f"TLS certs dir {certs_dir!r} is not a readable directory")
-    pems: dict[str, bytes] = {}
-    for name in TLS_FILES:
-        try:
-            data = (directory / name).read_bytes()
-        except OSError as err:
-            raise StartupError(
-                f"cannot read {name} in TLS certs dir {certs_dir!r}: {err.strerror}"
-            ) from None
-        if b"-----BEGIN " not in data:
-            raise StartupError(f"{name} in TLS certs dir {certs_dir!r} is not PEM")
-        pems[name] = data
-    return pems
-
-
-def load_credentials(certs_dir: str) -> grpc.ServerCredentials:
-    """Mutual-TLS server credentials (clients must present a cert signed by ca.crt)."""
-    pems = read_tls_files(certs_dir)
-    return grpc.ssl_server_credentials(
-        [(pems["tls.key"], pems["tls.crt"])],
-        root_certificates=pems["ca.crt"],
-        require_client_auth=True,
-    )
+__all__ = ["GRACE_SECONDS", "StartupError", "load_credentials", "read_tls_files", "serve"]
 
 
 def options(
@@ -74,15 +56,22 @@ def options(
 
 
 def check_port(address: str, *, reuse_port: bool = False) -> None:
-    """Fail with one clear line when `address` cannot be bound (before gRPC tries and logs)."""
-    if address.startswith("unix"):
-        return  # gRPC reports socket-file problems itself
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]") or "0.0.0.0"  # noqa: S104 - the default listen address
+    """Fail with one clear line when `address` cannot be bound (before gRPC tries and logs).
+
+    Without `reuse_port` the test bind fails while any other process listens on the port,
+    whether that process set SO_REUSEPORT or not.
+    """
     try:
-        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as err:
+        parsed = addresses.parse(address)
+    except addresses.AddressError as err:
         raise StartupError(f"cannot listen on {address}: {err}") from None
+    if parsed is None:
+        return  # a unix socket: gRPC reports socket-file problems itself
+    host = parsed.host or "0.0.0.0"  # noqa: S104 - the default listen address
+    try:
+        infos = socket.getaddrinfo(host, parsed.port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        raise StartupError(f"cannot listen on {address}: {err.strerror or err}") from None
     family, kind, proto, _, sockaddr = infos[0]
     with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC does
@@ -92,6 +81,39 @@ def check_port(address: str, *, reuse_port: bool = False) -> None:
             sock.bind(sockaddr)
         except OSError as err:
             raise StartupError(f"cannot listen on {address}: {err.strerror}") from None
+
+
+def _measured(parse: Callable[[bytes], Message]) -> Callable[[bytes], Message]:
+    """A deserializer that also tells the cache how many bytes the request had."""
+
+    def parse_and_measure(raw: bytes) -> Message:
+        cache.REQUEST_BYTES.set(len(raw))
+        return parse(raw)
+
+    return parse_and_measure
+
+
+def _register(server: grpc.aio.Server, runner: Any) -> None:
+    """RunFunction v1 and v1beta1 (as the SDK's generated code does) plus reflection."""
+    for service, servicer, request, reply in (
+        ("apiextensions.fn.proto.v1.FunctionRunnerService", runner, fnv1, fnv1),
+        (
+            "apiextensions.fn.proto.v1beta1.FunctionRunnerService",
+            runtime.BetaFunctionRunner(wrapped=runner),
+            fnv1beta1,
+            fnv1beta1,
+        ),
+    ):
+        handlers = {
+            "RunFunction": grpc.unary_unary_rpc_method_handler(
+                servicer.RunFunction,
+                request_deserializer=_measured(request.RunFunctionRequest.FromString),
+                response_serializer=reply.RunFunctionResponse.SerializeToString,
+            )
+        }
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+        server.add_registered_method_handlers(service, handlers)
+    reflection.enable_server_reflection(runtime.SERVICE_NAMES, server)
 
 
 def _bind(server: grpc.aio.Server, address: str, creds: grpc.ServerCredentials | None) -> None:
@@ -112,13 +134,12 @@ async def _serve(
     address: str,
     creds: grpc.ServerCredentials | None,
     server_options: Sequence[tuple[str, Any]],
+    workers: int,
 ) -> None:
+    log = logging.get_logger()
+    tracker = drain.CallTracker(runner)
     server = grpc.aio.server(options=server_options)
-    grpcv1.add_FunctionRunnerServiceServicer_to_server(runner, server)
-    grpcv1beta1.add_FunctionRunnerServiceServicer_to_server(
-        runtime.BetaFunctionRunner(wrapped=runner), server
-    )
-    reflection.enable_server_reflection(runtime.SERVICE_NAMES, server)
+    _register(server, tracker)
     _bind(server, address, creds)
 
     loop = asyncio.get_running_loop()
@@ -126,12 +147,16 @@ async def _serve(
 
     def stop() -> None:
         if not stopping:
-            stopping.append(loop.create_task(server.stop(grace=GRACE_SECONDS)))
+            log.info("stopping", grace=f"{GRACE_SECONDS:g}s", calls_in_progress=tracker.active)
+            stopping.append(loop.create_task(drain.drain_then_stop(server, tracker, GRACE_SECONDS)))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
     try:
         await server.start()
+        calllog.serving(
+            log, address=address, tls=creds is not None, workers=workers, pid=os.getpid()
+        )
         await server.wait_for_termination()
     finally:
         if stopping:
@@ -141,6 +166,7 @@ async def _serve(
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(ValueError, RuntimeError):
                 loop.remove_signal_handler(sig)
+    log.info("stopped")
 
 
 def serve(
@@ -152,6 +178,7 @@ def serve(
     max_recv_message_size: int,
     max_send_message_size: int | None = None,
     reuse_port: bool = False,
+    workers: int = 1,
 ) -> None:
     """Serve until SIGTERM/SIGINT; raises StartupError when the server cannot start."""
     if insecure:
@@ -164,4 +191,4 @@ def serve(
         )
     check_port(address, reuse_port=reuse_port)
     server_options = options(max_recv_message_size, max_send_message_size, reuse_port=reuse_port)
-    asyncio.run(_serve(runner, address, creds, server_options))
+    asyncio.run(_serve(runner, address, creds, server_options, workers))

@@ -33,6 +33,7 @@ def spec_xrd(
         "metadata": {"name": "xtestplatformclusters.ci.openshift.org"},
         "spec": {
             "group": "ci.openshift.org",
+            "names": {"kind": "XTestPlatformCluster", "plural": "xtestplatformclusters"},
             "versions": [*earlier, xrd_version(version, spec_properties)],
             **spec,
         },

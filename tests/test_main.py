@@ -278,3 +278,48 @@ def test_bad_flag_value_fails_before_serving() -> None:
     result = _run_cli("--insecure", "--workers", "0")
     assert result.returncode != 0
     assert "--workers" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("nonsense", "has no port"),
+        ("127.0.0.1", "has no port"),
+        ("127.0.0.1:70000", "out of range 1-65535"),
+        ("127.0.0.1:0", "out of range 1-65535"),
+        ("127.0.0.1:http", "is not a number"),
+        ("bad host!:9443", "is not an IP address or a host name"),
+        ("::1:9443", "needs brackets"),
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_malformed_address_is_a_usage_error(value: str, needle: str, workers: str) -> None:
+    result = _run_cli("--insecure", "--workers", workers, "--address", value)
+    assert result.returncode == 2, result.stderr
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "'--address'" in error
+    assert needle in error
+    assert "int()" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unresolvable_host_is_one_line() -> None:
+    result = _run_cli("--insecure", "--address", f"no-such-host.invalid:{_free_port()}")
+    _one_line(result, "cannot listen on no-such-host.invalid")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_key_of_another_certificate_says_so(tmp_path: Path, certs: Path, workers: str) -> None:
+    target = tmp_path / "certs"
+    shutil.copytree(certs / "server", target)
+    shutil.copy(certs / "client.key", target / "tls.key")  # a valid key, not tls.crt's
+    result = _run_cli(
+        "--tls-certs-dir",
+        str(target),
+        "--workers",
+        workers,
+        "--address",
+        f"127.0.0.1:{_free_port()}",
+    )
+    _one_line(result, "tls.key", "does not belong to tls.crt")
+    assert "address in use" not in result.stderr

@@ -448,3 +448,24 @@ def test_sigterm_during_render_stops_the_started_function(tmp_path):
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.parametrize(
+    ("group", "kind"),
+    [("ci.openshift.org", "XOtherCluster"), ("other.example.org", "XTestPlatformCluster")],
+)
+def test_xrd_of_another_kind_or_group_exits_1_naming_both(tmp_path, files, capsys, group, kind):
+    """crossplane render v2.2.4 would default the XR from a same-group XRD of another kind."""
+    xrd = spec_xrd({"n": {"type": "integer", "default": 2}})
+    xrd["spec"]["group"] = group
+    xrd["spec"]["names"]["kind"] = kind
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}}
+    argv = [*files("127.0.0.1:1"), "--function-credentials", dump(tmp_path / "s.yaml", secret)]
+    with serve_fake(echo) as fake:
+        argv[2] = dump(tmp_path / "fns.yaml", function_manifest("fn", fake.target))
+        code = cli.main([*argv, "--xrd", dump(tmp_path / "xrd.yaml", xrd)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1, err
+    assert f"defines kind {kind} in group {group}" in err
+    assert "the XR is kind XTestPlatformCluster in group ci.openshift.org" in err

@@ -134,7 +134,7 @@ def test_input_xr_is_not_modified():
             "not a CompositeResourceDefinition: ConfigMap/c",
         ),
         (
-            {**xrd(), "spec": {"group": "other.org", "versions": [{"name": "v1alpha1"}]}},
+            {**xrd(), "spec": {**xrd()["spec"], "versions": [{"name": "v1"}]}},
             "apiVersion ci.openshift.org/v1alpha1 is not a version of XRD",
         ),
     ],
@@ -148,3 +148,28 @@ def test_default_without_schema_is_a_no_op():
     value = {"a": 1}
     default(value, None)
     assert value == {"a": 1}
+
+
+def _other(group: str = "ci.openshift.org", kind: str = "XTestPlatformCluster") -> dict:
+    definition = xrd()
+    definition["spec"] = {**definition["spec"], "group": group, "names": {"kind": kind}}
+    return definition
+
+
+@pytest.mark.parametrize(
+    ("definition", "xrd_says"),
+    [
+        # Same group and version: crossplane render v2.2.4 applies this XRD's defaults anyway.
+        (_other(kind="XOtherThing"), "defines kind XOtherThing in group ci.openshift.org"),
+        (_other(group="other.org"), "defines kind XTestPlatformCluster in group other.org"),
+        (_other(group="other.org", kind="XOther"), "defines kind XOther in group other.org"),
+        ({**xrd(), "spec": {"group": "ci.openshift.org"}}, "defines kind (none) in group"),
+    ],
+)
+def test_xrd_of_another_kind_or_group_is_refused_naming_both(definition, xrd_says):
+    with pytest.raises(RenderError) as caught:
+        apply_xrd_defaults(xr({}), definition)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert xrd_says in message
+    assert "the XR is kind XTestPlatformCluster in group ci.openshift.org" in message

@@ -15,6 +15,7 @@ from pathlib import Path
 import fnreq as f
 import grpc
 import pytest
+import serving
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import workers
@@ -168,3 +169,51 @@ def test_runtime_config_example_sets_workers_the_cli_reads() -> None:
     assert result.exit_code != 0
     assert "--workers" in result.output
     assert int(env["WORKERS"]) >= 1
+
+
+def _second_server(port: int, count: int) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TLS_SERVER_CERTS_DIR", "WORKERS")}
+    return subprocess.run(
+        [*COMMAND, "--insecure", "--workers", str(count), "--address", f"127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
+def _refused(result: subprocess.CompletedProcess[str], port: int) -> str:
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"function-ephemeral-cluster: cannot listen on 127.0.0.1:{port}")
+    return lines[0]
+
+
+@pytest.mark.parametrize("first", [1, 2])
+@pytest.mark.parametrize("second", [2, 1])
+def test_a_second_server_on_a_held_port_is_refused(first: int, second: int) -> None:
+    """Before: a second --workers server bound with SO_REUSEPORT and took connections."""
+    with serving.server("--insecure", "--workers", str(first), environ=serving.env()) as (
+        proc,
+        port,
+    ):
+        kids = procstat.children(proc.pid)
+        line = _refused(_second_server(port, second), port)
+        if second > 1:
+            assert "already served by another function-ephemeral-cluster" in line
+        assert procstat.children(proc.pid) == kids
+        assert _call_many(port) == {f"w{i}" for i in range(6)}  # the first keeps serving
+        assert proc.poll() is None
+
+
+def test_a_foreign_reuseport_listener_keeps_workers_off_its_port() -> None:
+    """Another program sharing its port with SO_REUSEPORT (same user) is not joined."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        line = _refused(_second_server(port, 2), port)
+    assert "Address already in use" in line

@@ -1,10 +1,15 @@
 """Applying an XRD's schema defaults to the XR (``--xrd``), as the API server would.
 
 The schema is the XRD version matching the XR's apiVersion, with the fields Crossplane injects
-(which replace same-named user fields) laid over it. Defaulting follows Kubernetes' structural
-defaulting: a default fills a missing (or null, non-nullable) property of an object that
-exists, and defaulting then descends into every present value, so nested defaults apply only
-where their parent object exists.
+(which replace same-named user fields) laid over it. The XRD must define the XR's kind and
+group: `crossplane render` (v2.2.4, cmd/crank/render/xrd.go, DefaultValues) only looks for a
+version whose `<group>/<name>` equals the XR's apiVersion and never compares the kind, so an XRD
+of another kind in the same group silently defaults the XR with a foreign schema. xp-render
+refuses that (exit 1, naming both), on purpose stricter than the CLI.
+
+Defaulting follows Kubernetes' structural defaulting: a default fills a missing (or null,
+non-nullable) property of an object that exists, and defaulting then descends into every
+present value, so nested defaults apply only where their parent object exists.
 """
 
 from __future__ import annotations
@@ -36,6 +41,23 @@ def _machinery(policy: str | None) -> dict[str, dict]:
     if policy:
         props["compositionUpdatePolicy"]["default"] = policy
     return props
+
+
+def check_defines(xrd: Mapping, kind: str, api_version: str) -> None:
+    """The XRD must define the XR's kind in the XR's group; else one line naming both."""
+    if xrd.get("kind") != "CompositeResourceDefinition":
+        return  # composite_schema says what it is instead
+    name = (xrd.get("metadata") or {}).get("name", "")
+    spec = xrd.get("spec") or {}
+    group = str(spec.get("group", ""))
+    xrd_kind = str((spec.get("names") or {}).get("kind", ""))
+    xr_group = api_version.rpartition("/")[0]
+    if (xrd_kind, group) != (kind, xr_group):
+        raise RenderError(
+            f"--xrd: XRD {name} defines kind {xrd_kind or '(none)'} in group "
+            f"{group or '(none)'}, but the XR is kind {kind or '(none)'} in group "
+            f"{xr_group or '(none)'} (apiVersion {api_version})"
+        )
 
 
 def composite_schema(xrd: Mapping, api_version: str) -> dict:
@@ -97,5 +119,7 @@ def default(value: Any, schema: Mapping | None) -> None:
 def apply_xrd_defaults(xr: Mapping, xrd: Mapping) -> dict:
     """A copy of the XR with the XRD's defaults for its version applied."""
     out = copy.deepcopy(dict(xr))
-    default(out, composite_schema(xrd, str(out.get("apiVersion", ""))))
+    api_version = str(out.get("apiVersion", ""))
+    check_defines(xrd, str(out.get("kind", "")), api_version)
+    default(out, composite_schema(xrd, api_version))
     return out

@@ -92,6 +92,7 @@ class Reconciler:
         ticks_to_deprovision: int = 2,
         fail_after: int | None = None,
         ready_phase_lag: int = 0,
+        fail_teardown: bool = False,
     ) -> None:
         """`ready_phase_lag`: ticks between publishing the credentials with `ClusterReady=True`
         and setting phase `Ready` (0 = one status update, as ci-tools does; more models a
@@ -104,6 +105,9 @@ class Reconciler:
         self.ticks_to_deprovision = ticks_to_deprovision
         self.fail_after = fail_after
         self.ready_phase_lag = ready_phase_lag
+        #: The ProwJob ends in failure after teardown was asked for (its deprovision steps
+        #: failed): ci-tools' reportProwJobFinalState then gives ProwJobFailure and Failed.
+        self.fail_teardown = fail_teardown
         self.issued: dict[str, Credentials] = {}
         self._started: dict[str, int] = {}
         self._teardown: dict[str, int] = {}
@@ -150,7 +154,7 @@ class Reconciler:
             self.store.update_status(ec)
             return
         if phase == "Deprovisioning" and tick - self._teardown[name] >= self.ticks_to_deprovision:
-            self._finish(ec, tick, failed=False)
+            self._finish(ec, tick, failed=self.fail_teardown)
 
     def _start(self, ec: dict[str, Any], tick: int) -> None:
         """Validate the request, start the ProwJob, hold the EC with the finalizer."""

@@ -1,0 +1,95 @@
+"""The seam over the lifecycle simulation: the tasks run against scripts/sim's World.
+
+Only the World's public API and its control-plane store are used. Time is the simulation's:
+each tick stands for `seconds_per_tick` (the app.ci reconciler polls once a minute, so 60 by
+default), and waiting in `watch` is what advances the world, one tick at a time, until the
+object changes or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from scripts.sim.store import ConflictError
+from scripts.tasks.seam import (
+    CLAIM_API_VERSION,
+    CLAIM_KIND,
+    AlreadyExistsError,
+    NotFoundError,
+    Obj,
+    Ref,
+)
+
+if TYPE_CHECKING:
+    from scripts.sim.world import World
+
+_KINDS = {"claim": (CLAIM_API_VERSION, CLAIM_KIND), "secret": ("v1", "Secret")}
+
+
+def _merge(target: Obj, patch: Obj) -> Obj:
+    """RFC 7386 JSON merge patch."""
+    out = copy.deepcopy(target)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class SimKube:
+    """`Kube` for a World; `requests` records every call, for the tests to look at."""
+
+    def __init__(self, world: World, seconds_per_tick: float = 60.0) -> None:
+        self.world = world
+        self.seconds_per_tick = seconds_per_tick
+        self.requests: list[tuple[str, str]] = []
+        self._start = world.tick
+
+    def now(self) -> float:
+        return (self.world.tick - self._start) * self.seconds_per_tick
+
+    def create(self, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        self.requests.append(("create", f"{meta['namespace']}/{meta['name']}"))
+        # What crosses the wire is JSON: the stored copy shares nothing with the caller's dict.
+        try:
+            return self.world.control.create(json.loads(json.dumps(obj)))
+        except ConflictError as err:
+            raise AlreadyExistsError(f"{CLAIM_KIND} {meta['namespace']}/{meta['name']}") from err
+
+    def get(self, ref: Ref) -> Obj | None:
+        self.requests.append(("get", str(ref)))
+        return self._read(ref)
+
+    def _read(self, ref: Ref) -> Obj | None:
+        api_version, kind = _KINDS[ref.kind]
+        return self.world.control.get(api_version, kind, ref.name, ref.namespace)
+
+    def merge_patch(self, ref: Ref, patch: Obj) -> Obj:
+        self.requests.append(("patch", f"{ref} {json.dumps(patch, sort_keys=True)}"))
+        current = self._read(ref)
+        if current is None:
+            raise NotFoundError(f"{ref} not found")
+        return self.world.control.update(_merge(current, patch))
+
+    def watch(self, ref: Ref, deadline: float) -> Iterator[Obj | None]:
+        self.requests.append(("watch", str(ref)))
+        current = self._read(ref)
+        yield current
+        version = _version(current)
+        while self.now() < deadline:
+            self.world.step()
+            current = self._read(ref)
+            if _version(current) != version:
+                version = _version(current)
+                yield current
+
+
+def _version(obj: Obj | None) -> str | None:
+    return None if obj is None else obj["metadata"].get("resourceVersion")
