@@ -102,7 +102,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
         xr = observed.with_tenant(xr, tenant)
     if xr.v2:
         mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
-    shown = observed.composite_conditions(req)
+    shown = observed.composite_condition_types(req)
 
     rsp = response.to(req)
     requirements.request(rsp, cfg, req)

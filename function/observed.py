@@ -161,14 +161,15 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     )
 
 
-def composite_conditions(req: fnv1.RunFunctionRequest) -> dict[str, str]:
-    """Type → status of the conditions the observed XR shows (set by earlier calls)."""
+def composite_condition_types(req: fnv1.RunFunctionRequest) -> frozenset[str]:
+    """Types of the conditions the observed XR shows (set by earlier calls, or by Crossplane)."""
     status = structs.child(req.observed.composite.resource, "status")
-    return {
-        fields["type"].string_value: fields["status"].string_value
-        for fields in (c.fields for c in structs.objects(status, "conditions"))
-        if "type" in fields and "status" in fields
-    }
+    types = set()
+    for cond in structs.objects(status, "conditions"):
+        typ = cond.fields.get("type")
+        if typ is not None:
+            types.add(typ.string_value)
+    return frozenset(types)
 
 
 def resource_name(req: fnv1.RunFunctionRequest, key: str) -> str:

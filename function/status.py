@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -118,7 +118,7 @@ def copy_conditions(
 
 
 def credentials_condition(
-    rsp: fnv1.RunFunctionResponse, problem: str, has_kubeconfig: bool, shown: Mapping[str, str]
+    rsp: fnv1.RunFunctionResponse, problem: str, has_kubeconfig: bool, shown: Collection[str]
 ) -> None:
     """`CredentialsAvailable`: False with the problem; once shown, kept true to the facts.
 
@@ -136,7 +136,7 @@ def credentials_condition(
 
 def resolve_stale(
     rsp: fnv1.RunFunctionResponse,
-    shown: Mapping[str, str],
+    shown: Collection[str],
     ec: observed.EphemeralCluster | None,
 ) -> None:
     """Set again the function's own conditions that the XR shows but this call did not send.
