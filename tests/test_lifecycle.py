@@ -244,7 +244,8 @@ def test_the_xr_connection_secret_is_named_after_the_xr_uid(
         provision(world)
         xr = world.xrs()[0]
         ref = xr["spec"]["writeConnectionSecretToRef"]
-        assert ref == {"name": xr["metadata"]["uid"], "namespace": "crossplane-system"}
+        namespace = world.composition["spec"]["writeConnectionSecretsToNamespace"]
+        assert ref == {"name": xr["metadata"]["uid"], "namespace": namespace}
         claim = world.request()
         source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
         copy = world.control.get(

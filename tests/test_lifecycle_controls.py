@@ -91,14 +91,17 @@ def placeholder_password(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionRespon
 
 def writes_the_xr_secret_directly(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """Has provider-kubernetes write the credentials straight into the XR's connection Secret
-    (`<XR UID>` in crossplane-system). Relies on that name being free; it is the XR's own
-    (composite/api.go, APIConfigurator), so the two writers fight over it."""
+    (`<XR UID>` in the Composition's writeConnectionSecretsToNamespace). Relies on that name
+    being free; it is the XR's own (composite/api.go, APIConfigurator), so the two writers
+    fight over it."""
     rsp = _real(req)
     creds = rsp.desired.resources.get("credentials")
     if creds is not None:
-        uid = structs.string(req.observed.composite.resource, "metadata", "uid") or ""
+        xr = req.observed.composite.resource
+        uid = structs.string(xr, "metadata", "uid") or ""
+        namespace = structs.string(xr, "spec", "writeConnectionSecretToRef", "namespace") or ""
         ref = creds.resource.fields["spec"].struct_value.fields["writeConnectionSecretToRef"]
-        ref.struct_value.update({"name": uid, "namespace": "crossplane-system"})
+        ref.struct_value.update({"name": uid, "namespace": namespace})
     return rsp
 
 
