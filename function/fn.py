@@ -102,9 +102,10 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
         xr = observed.with_tenant(xr, tenant)
     if xr.v2:
         mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
+    shown = observed.composite_condition_types(req)
 
     rsp = response.to(req)
-    requirements.request(rsp, cfg)
+    requirements.request(rsp, cfg, req)
     cluster = requirements.cluster_name(req, cfg)
     cluster_value = cluster.value or (ec.cluster_name if ec is not None else "")
     _envcfg_condition(rsp, cfg, cluster, ec)
@@ -117,10 +118,6 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     creds = credentials.resolve(req, xr, cfg, ec)
     if creds.obj is not None:
         rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
-    if creds.problem:
-        status.condition(
-            rsp, status.CREDENTIALS_CONDITION, "False", "InvalidSecretRef", creds.problem
-        )
     details = creds.details
     if not creds.available:
         details = credentials.observed_details(observed.resource(req, observed.CREDENTIALS))
@@ -128,7 +125,9 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     if has_kubeconfig:
         if xr.v2:
             rsp.desired.resources[observed.CONNECTION_SECRET].resource.CopyFrom(
-                mapping.connection_secret(xr, details)
+                mapping.connection_secret(
+                    xr, details, observed.resource_name(req, observed.CONNECTION_SECRET)
+                )
             )
         else:
             for key, value in details.items():
@@ -143,19 +142,24 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
         observed.CONNECTION_SECRET,
         has_kubeconfig or credentials.secret_has_kubeconfig(rsp.desired.resources),
     )
-    is_usable = readiness.usable(ec, has_kubeconfig)
-    if not is_usable:
-        rsp.desired.composite.ready = fnv1.READY_FALSE
 
     if ec is not None:
         status.set_status(rsp, ec)
-        status.copy_conditions(rsp, ec, credentials.fragments(details), delivered=has_kubeconfig)
-    readiness.set_ttl(rsp, readiness.ttl(cfg, ec, is_usable))
+        status.copy_conditions(rsp, ec, credentials.fragments(details))
+    status.credentials_condition(rsp, creds.problem, has_kubeconfig, shown)
+    status.resolve_stale(rsp, shown, ec)
+    verdict = readiness.seal(rsp, readiness.usability(ec, has_kubeconfig))
+    readiness.set_ttl(rsp, readiness.ttl(cfg, ec, verdict.usable))
     return rsp
 
 
 def fatal(req: fnv1.RunFunctionRequest, message: str) -> fnv1.RunFunctionResponse:
-    """A FATAL response: Crossplane applies nothing from it, so nothing gets deleted."""
+    """A FATAL response: Crossplane applies nothing from it, so nothing gets deleted.
+
+    Crossplane never turns a FATAL result into an event on the claim, but it applies the
+    response's conditions; so the response also carries `RequestAccepted=False` for the XR and
+    the claim, with the same message (which names the field at fault).
+    """
     rsp = response.to(req, FATAL_TTL)
     rsp.results.append(
         fnv1.Result(
@@ -164,6 +168,7 @@ def fatal(req: fnv1.RunFunctionRequest, message: str) -> fnv1.RunFunctionRespons
             target=fnv1.TARGET_COMPOSITE_AND_CLAIM,
         )
     )
+    status.rejected(rsp, message)
     return rsp
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from function import names, observed, structs
 from function.config import Config
+from function.errors import FatalError
 
 OBJECT_API_V1 = "kubernetes.crossplane.io/v1alpha2"
 OBJECT_API_V2 = "kubernetes.m.crossplane.io/v1alpha1"
@@ -194,16 +195,40 @@ def credentials_object(
 
 
 def connection_secret_name(xr: observed.Composite) -> str:
-    """The v2 Secret name: `spec.writeConnectionSecretToRef.name`, else `<XR>-kubeconfig`."""
+    """The v2 Secret name: `spec.writeConnectionSecretToRef.name`, else `<XR>-kubeconfig`.
+
+    The name may not be the one the `credentials` Object writes its own connection Secret to
+    (`credentials-<XR>` in the same namespace): provider-kubernetes and Crossplane would both
+    claim that Secret as its controller and each refuse the other's (crossplane-runtime v2.2.0,
+    pkg/resource/resource.go, `ConnectionSecretMustBeControllableBy`; crossplane/crossplane
+    v2.2.4, composite/composition_functions.go, `FunctionComposer.Compose` applies composed
+    resources with the XR as controller).
+    """
+    field = "spec.writeConnectionSecretToRef.name"
     if xr.connection_secret_name:
-        return names.check_subdomain(
-            xr.connection_secret_name, "spec.writeConnectionSecretToRef.name", "Secret name"
-        )
+        name = names.check_subdomain(xr.connection_secret_name, field, "Secret name")
+        if name == names.object_name("credentials", xr.name):
+            raise FatalError(
+                field,
+                f"{name!r} is the connection Secret of the credentials Object "
+                "(provider-kubernetes writes the EphemeralCluster's raw credentials there); "
+                "choose another name",
+            )
+        return name
     return names.check_subdomain(f"{xr.name}-kubeconfig", "metadata.name", "Secret name")
 
 
-def connection_secret(xr: observed.Composite, details: dict[str, bytes]) -> structs.Struct:
-    """The v2 `connection-secret`: the exact credential bytes, base64-encoded once."""
+def connection_secret(
+    xr: observed.Composite, details: dict[str, bytes], name: str = ""
+) -> structs.Struct:
+    """The v2 `connection-secret`: the exact credential bytes, base64-encoded once.
+
+    `name` is the name the Secret was created with, when it exists: Crossplane keeps a composed
+    resource's name whatever the function asks for (crossplane/crossplane v2.2.4,
+    composite/composition_functions.go, `FunctionComposer.Compose`: "If this desired resource
+    state pertains to an existing composed resource we want to maintain its name"), so a
+    later change of `spec.writeConnectionSecretToRef.name` does not move the Secret.
+    """
     data = {
         key: base64.b64encode(details[key]).decode("ascii")
         for key in CONNECTION_KEYS
@@ -213,7 +238,10 @@ def connection_secret(xr: observed.Composite, details: dict[str, bytes]) -> stru
         {
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": {"name": connection_secret_name(xr), "namespace": xr.namespace},
+            "metadata": {
+                "name": name or connection_secret_name(xr),
+                "namespace": xr.namespace,
+            },
             "type": "Opaque",
             "data": data,
         }

@@ -161,6 +161,25 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     )
 
 
+def composite_condition_types(req: fnv1.RunFunctionRequest) -> frozenset[str]:
+    """Types of the conditions the observed XR shows (set by earlier calls, or by Crossplane)."""
+    status = structs.child(req.observed.composite.resource, "status")
+    types = set()
+    for cond in structs.objects(status, "conditions"):
+        typ = cond.fields.get("type")
+        if typ is not None:
+            types.add(typ.string_value)
+    return frozenset(types)
+
+
+def resource_name(req: fnv1.RunFunctionRequest, key: str) -> str:
+    """metadata.name of the observed composed resource `key` ('' when not observed)."""
+    res = resource(req, key)
+    if res is None:
+        return ""
+    return structs.text(structs.child(res.resource, "metadata"), "name")
+
+
 def with_tenant(xr: Composite, tenant: str) -> Composite:
     """The XR facts with the tenant taken from the already-created EphemeralCluster."""
     return dataclasses.replace(xr, tenant=tenant)

@@ -1,19 +1,28 @@
-"""Readiness of each composed resource and of the XR, and the response TTL.
+"""Readiness of each composed resource and of the XR, the one usability rule, and the TTL.
 
 Crossplane treats an unspecified readiness as not ready, so every composed resource gets an
-explicit READY_TRUE or READY_FALSE. The XR is Ready only when the cluster is usable: the EC
-reports `ClusterReady=True`, it is not being torn down, and the kubeconfig has arrived.
+explicit READY_TRUE or READY_FALSE.
+
+The one rule (`usability` + `seal`): the claim may be told `ClusterReady=True` exactly when the
+XR is Ready. Crossplane's claim reconciler copies the XR's claim conditions to the claim on
+every pass, but propagates the XR's connection Secret to the claim's Secret only once the XR's
+own `Ready` condition is True (crossplane/crossplane v1.20.11 and v2.2.4,
+internal/controller/apiextensions/claim/reconciler.go, `Reconciler.Reconcile`: the
+`GetClaimConditionTypes` loop, then `if !resource.IsConditionTrue(xr.GetCondition(
+xpv1.TypeReady))` returns before `PropagateConnection`). The provision task reads the claim's
+Secret as soon as it sees `ClusterReady=True`, so any response that says `ClusterReady=True`
+must also make the XR Ready. `seal` enforces that, last, on every response.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
 from function.config import Config
-from function.status import FINISHED, TRANSITIONING
-
-UNUSABLE_PHASES = (TRANSITIONING - {""}) | FINISHED
+from function.status import CLUSTER_READY, FINISHED, WAITING_MESSAGE
 
 
 def flag(ready: bool) -> fnv1.Ready.ValueType:
@@ -21,15 +30,74 @@ def flag(ready: bool) -> fnv1.Ready.ValueType:
     return fnv1.READY_TRUE if ready else fnv1.READY_FALSE
 
 
-def usable(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> bool:
-    """The tenant can use the cluster now."""
-    return (
-        ec is not None
-        and ec.cluster_ready
-        and has_kubeconfig
-        and ec.phase not in UNUSABLE_PHASES
-        and not ec.tear_down
-    )
+@dataclasses.dataclass(frozen=True)
+class Usability:
+    """Whether the tenant can use the cluster now; if not, what the claim's ClusterReady says."""
+
+    usable: bool
+    reason: str = ""
+    message: str = ""
+
+
+USABLE = Usability(True)
+
+
+def usability(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> Usability:
+    """The rule: app.ci says `ClusterReady=True` in phase `Ready`, no teardown, kubeconfig here.
+
+    The reason and message are what the claim's `ClusterReady` shows instead of app.ci's `True`
+    while the cluster is not usable (they only matter when app.ci already says `True`).
+    """
+    if ec is None or not ec.cluster_ready:
+        return Usability(False, "ClusterNotReady", "app.ci does not report the cluster ready")
+    if ec.tear_down or ec.phase in ("Deprovisioning", "Deprovisioned"):
+        return Usability(False, "TearingDown", "the cluster is being torn down or is gone")
+    if ec.phase == "Failed":
+        return Usability(False, "ClusterFailed", "the EphemeralCluster failed")
+    if ec.phase != "Ready":
+        return Usability(
+            False,
+            "WaitingForPhaseReady",
+            f"app.ci reports ClusterReady but the phase is {ec.phase or 'not set'}",
+        )
+    if not has_kubeconfig:
+        return Usability(False, "WaitingForKubeconfig", WAITING_MESSAGE)
+    return USABLE
+
+
+def seal(rsp: fnv1.RunFunctionResponse, verdict: Usability) -> Usability:
+    """Make the response obey the rule; return the final verdict. Runs last in `compose`.
+
+    Usable: the XR's readiness is left unspecified, so Crossplane derives Ready from the
+    composed resources (crossplane/crossplane v2.2.4, internal/controller/apiextensions/
+    composite/reconciler.go, `Reconciler.Reconcile`: `Available()` unless a composed resource is
+    unready, overridden only by an explicit composite readiness). That is Ready only if every
+    desired composed resource, this step's and earlier steps', is READY_TRUE and no earlier step
+    set the XR READY_FALSE; otherwise the cluster counts as not usable here either.
+    Not usable: the XR is READY_FALSE and every `ClusterReady=True` in the response becomes
+    False with the verdict's reason.
+    """
+    if verdict.usable:
+        unready = sorted(k for k, r in rsp.desired.resources.items() if r.ready != fnv1.READY_TRUE)
+        if unready:
+            verdict = Usability(
+                False,
+                "WaitingForComposedResources",
+                "composed resources not ready: " + ", ".join(unready),
+            )
+        elif rsp.desired.composite.ready == fnv1.READY_FALSE:
+            verdict = Usability(
+                False, "WaitingForComposite", "an earlier pipeline step marked the XR not ready"
+            )
+    if verdict.usable:
+        return verdict
+    rsp.desired.composite.ready = fnv1.READY_FALSE
+    for cond in rsp.conditions:
+        if cond.type == CLUSTER_READY and cond.status == fnv1.STATUS_CONDITION_TRUE:
+            cond.status = fnv1.STATUS_CONDITION_FALSE
+            cond.reason = verdict.reason
+            cond.message = verdict.message
+    return verdict
 
 
 def ttl(cfg: Config, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:

@@ -1,8 +1,23 @@
 """The EnvironmentConfig that names the Konflux cluster, requested as a required resource.
 
-Crossplane 2.x answers `requirements.resources` in `required_resources`; Crossplane 1.x only
-answers `requirements.extra_resources` in `extra_resources`. The function asks through both
-and reads whichever came back, so one build works on either.
+Which field to ask through depends on the Crossplane that calls:
+
+- Crossplane 1.x reads only `requirements.extra_resources` and answers in `extra_resources`
+  (crossplane/crossplane v1.20.11, internal/controller/apiextensions/composite/
+  extra_resources.go, `FetchingFunctionRunner.RunFunction`), and sends no capabilities.
+- Crossplane 2.0 and 2.1 read both fields but advertise no capabilities; from 2.2 the request
+  advertises `CAPABILITY_REQUIRED_RESOURCES` (crossplane/crossplane v2.2.4,
+  internal/xfn/capabilities.go, `SupportedCapabilities`, sent by composite/
+  composition_functions.go `FunctionComposer.Compose`; the SDK's `request.has_capability`).
+- Asking through both fields makes Crossplane HEAD's required-resources loop call the function
+  twice per reconcile: it seeds last reconcile's resources into `required_resources` only, so
+  the first call's `extra_resources` never match and its one-call shortcut is skipped
+  (crossplane/crossplane 2d040d2, internal/xfn/required_resources.go,
+  `FetchingFunctionRunner.RunFunction`).
+
+So the function asks through `requirements.resources` only when the request advertises
+`CAPABILITY_REQUIRED_RESOURCES`, and through `requirements.extra_resources` otherwise; it reads
+the answer from whichever field came back.
 """
 
 from __future__ import annotations
@@ -10,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from crossplane.function import request as sdk_request
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import structs
@@ -43,15 +59,18 @@ class ClusterName:
         return bool(self.value)
 
 
-def request(rsp: fnv1.RunFunctionResponse, cfg: Config) -> None:
-    """Ask for the EnvironmentConfig on every call (requirements must be stable)."""
+def request(rsp: fnv1.RunFunctionResponse, cfg: Config, req: fnv1.RunFunctionRequest) -> None:
+    """Ask for the EnvironmentConfig on every call (requirements must be stable), through the
+    one field the calling Crossplane reads."""
     if cfg.konflux_cluster_name:
         return
     selector = fnv1.ResourceSelector(
         api_version=ENVCFG_API_VERSION, kind=ENVCFG_KIND, match_name=cfg.environment_config_name
     )
-    rsp.requirements.resources[REQUIREMENT].CopyFrom(selector)
-    rsp.requirements.extra_resources[REQUIREMENT].CopyFrom(selector)
+    if sdk_request.has_capability(req, fnv1.CAPABILITY_REQUIRED_RESOURCES):
+        rsp.requirements.resources[REQUIREMENT].CopyFrom(selector)
+    else:
+        rsp.requirements.extra_resources[REQUIREMENT].CopyFrom(selector)
 
 
 def _answer(req: fnv1.RunFunctionRequest) -> fnv1.Resources | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Collection
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -22,11 +23,9 @@ URL_CONDITION = "_ProwJobURL"
 FAILED_CONDITION = "EphemeralClusterFailed"
 ENVCFG_CONDITION = "EnvironmentConfigReady"
 CREDENTIALS_CONDITION = "CredentialsAvailable"
+REQUEST_CONDITION = "RequestAccepted"
 CLUSTER_READY = "ClusterReady"
 WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
-#: Phases in which ClusterReady=True means "use it now" to the provision task.
-USABLE_SOON = frozenset({"", "Provisioning", "Ready"})
-TRANSITIONING = frozenset({"", "Provisioning", "Deprovisioning"})
 FINISHED = frozenset({"Deprovisioned", "Failed"})
 
 _STATUS = {
@@ -83,30 +82,17 @@ def _failure_reason(ec: observed.EphemeralCluster) -> tuple[str, str]:
 
 
 def copy_conditions(
-    rsp: fnv1.RunFunctionResponse,
-    ec: observed.EphemeralCluster,
-    secrets: tuple[str, ...] = (),
-    *,
-    delivered: bool = True,
+    rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster, secrets: tuple[str, ...] = ()
 ) -> None:
     """EC conditions → XR and claim, plus the two compatibility conditions and Failed.
 
-    Messages come from app.ci; any known credential fragment in them is redacted. The provision
-    task takes `ClusterReady=True` on the claim as "the kubeconfig is in the Secret", so while
-    app.ci says ready but the kubeconfig has not been `delivered` (the credentials Object has
-    not read it yet), the claim sees `ClusterReady=False` / `WaitingForKubeconfig` instead.
+    Messages come from app.ci; any known credential fragment in them is redacted. Whether the
+    claim may see app.ci's `ClusterReady=True` is not decided here: `readiness.seal` applies the
+    one rule to the whole response.
     """
     for cond in ec.conditions:
         typ = cond.get("type", "")
         if not typ or typ in RESERVED or typ.startswith("_"):
-            continue
-        if (
-            typ == CLUSTER_READY
-            and cond.get("status") == "True"
-            and not delivered
-            and ec.phase in USABLE_SOON
-        ):
-            condition(rsp, typ, "False", "WaitingForKubeconfig", WAITING_MESSAGE)
             continue
         condition(
             rsp,
@@ -129,3 +115,66 @@ def copy_conditions(
             reason,
             f"the EphemeralCluster failed: {message}" if message else "the EphemeralCluster failed",
         )
+
+
+def credentials_condition(
+    rsp: fnv1.RunFunctionResponse, problem: str, has_kubeconfig: bool, shown: Collection[str]
+) -> None:
+    """`CredentialsAvailable`: False with the problem; once shown, kept true to the facts.
+
+    It only appears when app.ci reported an unusable Secret name; from then on every call says
+    whether the kubeconfig has arrived, so the False clears once the problem is gone.
+    """
+    if problem:
+        condition(rsp, CREDENTIALS_CONDITION, "False", "InvalidSecretRef", problem)
+    elif CREDENTIALS_CONDITION in shown:
+        if has_kubeconfig:
+            condition(rsp, CREDENTIALS_CONDITION, "True", "KubeconfigFetched", "kubeconfig fetched")
+        else:
+            condition(rsp, CREDENTIALS_CONDITION, "False", "WaitingForKubeconfig", WAITING_MESSAGE)
+
+
+def resolve_stale(
+    rsp: fnv1.RunFunctionResponse,
+    shown: Collection[str],
+    ec: observed.EphemeralCluster | None,
+) -> None:
+    """Set again the function's own conditions that the XR shows but this call did not send.
+
+    Crossplane never removes a condition a function stops sending: it only sets the ones in the
+    response (crossplane/crossplane v1.20.11 and v2.2.4, internal/controller/apiextensions/
+    composite/reconciler.go, `Reconciler.handleCommonCompositionResult`), so a `False` from an
+    earlier call would stay on the XR and the claim forever.
+    """
+    sent = {c.type for c in rsp.conditions}
+    if REQUEST_CONDITION in shown and REQUEST_CONDITION not in sent:
+        condition(rsp, REQUEST_CONDITION, "True", "Accepted", "the request is valid")
+    if ENVCFG_CONDITION in shown and ENVCFG_CONDITION not in sent:
+        # Only a literal input.konfluxClusterName makes the function skip this condition.
+        condition(
+            rsp,
+            ENVCFG_CONDITION,
+            "True",
+            "NotRequired",
+            "input.konfluxClusterName is set; no EnvironmentConfig is read",
+        )
+    if FAILED_CONDITION in shown and FAILED_CONDITION not in sent and ec is not None:
+        condition(
+            rsp,
+            FAILED_CONDITION,
+            "False",
+            "NotFailed",
+            f"the EphemeralCluster is not Failed (phase {ec.phase or 'not set'})",
+        )
+
+
+def rejected(rsp: fnv1.RunFunctionResponse, message: str) -> None:
+    """The condition a FATAL response carries, so the claim shows why (`message` names the field).
+
+    Crossplane turns no FATAL result into a claim event; it does apply the FATAL response's
+    conditions, and the claim copies the claim-targeted ones (crossplane/crossplane v2.2.4,
+    internal/controller/apiextensions/composite/composition_functions.go,
+    `FunctionComposer.Compose` returns the conditions with the fatal error; reconciler.go
+    `Reconciler.Reconcile` applies them through `handleCommonCompositionResult`).
+    """
+    condition(rsp, REQUEST_CONDITION, "False", "Rejected", message)

@@ -236,6 +236,15 @@ def envcfg(cluster: str | None = CLUSTER, name: str = "envcfg") -> dict[str, Any
 
 Observed = Mapping[str, Any]  # key -> resource dict, or (resource dict, connection details)
 
+#: What Crossplane v2.2.4 advertises (internal/xfn/capabilities.go, SupportedCapabilities).
+CROSSPLANE_2_2 = (
+    fnv1.CAPABILITY_CAPABILITIES,
+    fnv1.CAPABILITY_REQUIRED_RESOURCES,
+    fnv1.CAPABILITY_CREDENTIALS,
+    fnv1.CAPABILITY_CONDITIONS,
+    fnv1.CAPABILITY_REQUIRED_SCHEMAS,
+)
+
 
 def request(
     xr: Mapping[str, Any],
@@ -246,10 +255,14 @@ def request(
     fn_input: Mapping[str, Any] | None = None,
     desired: Mapping[str, Mapping[str, Any]] | None = None,
     tag: str = "tag-0001",
+    capabilities: tuple[int, ...] | None = None,
 ) -> fnv1.RunFunctionRequest:
     """A RunFunctionRequest; `env` None = requirement answered with nothing, "pending" = not
-    answered yet; `via` = "required" (Crossplane 2.x) or "extra" (1.x)."""
-    req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag=tag))
+    answered yet; `via` = "required" (Crossplane 2.2: its capabilities are advertised, unless
+    `capabilities` says otherwise) or "extra" (1.x: no capabilities)."""
+    if capabilities is None:
+        capabilities = CROSSPLANE_2_2 if via == "required" else ()
+    req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag=tag, capabilities=capabilities))
     req.observed.composite.resource.CopyFrom(structs.dict_to_struct(xr))
     for key, value in (observed or {}).items():
         res = req.observed.resources[key]

@@ -212,6 +212,28 @@ def test_v2_secret_not_composed_before_kubeconfig_but_kept_once_observed() -> No
     assert rsp.desired.resources["connection-secret"].ready == fnv1.READY_TRUE
 
 
+def test_v2_secret_keeps_the_name_it_was_created_with() -> None:
+    """Crossplane keeps a composed resource's name (composition_functions.go): after the tenant
+    renames `spec.writeConnectionSecretToRef.name`, the function sends the observed name, so its
+    desired state is what Crossplane applies."""
+    xr = f.xr_v2(secret_name="renamed-later")
+    observed_secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "first-name", "namespace": f.TENANT},
+        "type": "Opaque",
+        "data": {"kubeconfig": base64.b64encode(b"old").decode()},
+    }
+    observed = {
+        "ec": f.ec_object(NEW_EC, v2=True),
+        "credentials": (f.credentials_object(), DETAILS),
+        "connection-secret": observed_secret,
+    }
+    secret = f.desired(f.run(f.request(xr, observed)), "connection-secret")
+    assert secret["metadata"] == {"name": "first-name", "namespace": f.TENANT}
+    assert base64.b64decode(secret["data"]["kubeconfig"]) == f.KUBECONFIG
+
+
 def test_credentials_object_validates(tmp_path: Any) -> None:
     crd = crdschema.load_crd(
         shared_file("schemas/provider-kubernetes/kubernetes.crossplane.io_objects.yaml")

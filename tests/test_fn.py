@@ -16,16 +16,34 @@ EC_OBJ = f.ec_object(f.ec_manifest(phase="Provisioning"))
 READY_EC = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="creds-x")
 
 
-def test_first_call_requests_envcfg_through_both_apis_and_copies_tag() -> None:
-    rsp = f.run(f.request(f.xr_v1(), env="pending", tag="tag-first"))
+@pytest.mark.parametrize(
+    ("capabilities", "field", "other"),
+    [
+        (f.CROSSPLANE_2_2, "resources", "extra_resources"),  # Crossplane >= 2.2
+        ((fnv1.CAPABILITY_REQUIRED_RESOURCES,), "resources", "extra_resources"),
+        ((), "extra_resources", "resources"),  # Crossplane 1.x, 2.0, 2.1: no capabilities
+        (
+            (fnv1.CAPABILITY_CAPABILITIES, fnv1.CAPABILITY_CONDITIONS),
+            "extra_resources",
+            "resources",
+        ),
+    ],
+)
+def test_first_call_requests_envcfg_through_the_field_crossplane_reads(
+    capabilities: tuple[int, ...], field: str, other: str
+) -> None:
+    req = f.request(f.xr_v1(), env="pending", tag="tag-first", capabilities=capabilities)
+    rsp = f.run(req)
     assert rsp.meta.tag == "tag-first"
-    for selectors in (rsp.requirements.resources, rsp.requirements.extra_resources):
-        sel = selectors[requirements.REQUIREMENT]
-        assert (sel.api_version, sel.kind, sel.match_name) == (
-            "apiextensions.crossplane.io/v1beta1",
-            "EnvironmentConfig",
-            "envcfg",
-        )
+    sel = getattr(rsp.requirements, field)[requirements.REQUIREMENT]
+    assert (sel.api_version, sel.kind, sel.match_name) == (
+        "apiextensions.crossplane.io/v1beta1",
+        "EnvironmentConfig",
+        "envcfg",
+    )
+    # Never both: asking through both costs a second call per reconcile in Crossplane's newer
+    # required-resources loop.
+    assert len(getattr(rsp.requirements, other)) == 0
     # Not requested yet: no Object, a condition that says why, XR not ready, no results.
     assert "ec" not in rsp.desired.resources
     cond = f.conditions(rsp)["EnvironmentConfigReady"]
@@ -206,6 +224,12 @@ def test_teardown_is_sticky_once_the_ec_has_it() -> None:
         (f.xr_v1(name="x" * 64), None, "metadata.name"),
         (f.xr_v1(name="n" * 250), None, "metadata.name"),
         (f.xr_v2(secret_name="Bad_Name"), None, "spec.writeConnectionSecretToRef.name"),
+        # The credentials Object's own connection Secret (provider-kubernetes owns it).
+        (
+            f.xr_v2(secret_name="credentials-e2e-pr-abc12-provision"),
+            None,
+            "spec.writeConnectionSecretToRef.name",
+        ),
         (f.xr_v1(), {"credentialsMode": "vault"}, "input.credentialsMode"),
         (f.xr_v1(), {"bogus": 1}, "input.bogus"),
         (f.xr_v1(), {"ttl": {"steady": "forever"}}, "input.ttl.steady"),
@@ -219,6 +243,17 @@ def test_fatal_names_the_field(xr: dict, fn_input: dict | None, field: str) -> N
     assert messages[0].startswith(field + ":"), messages
     assert rsp.meta.tag == req.meta.tag
     assert rsp.results[0].target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+    # Crossplane never turns a FATAL result into a claim event; it does apply the response's
+    # conditions, so the claim learns why from this one (issue 9, point 3).
+    [cond] = rsp.conditions
+    assert (cond.type, cond.status, cond.reason) == (
+        "RequestAccepted",
+        fnv1.STATUS_CONDITION_FALSE,
+        "Rejected",
+    )
+    assert cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+    assert cond.message == messages[0]
+    assert cond.message.startswith(field + ":")
 
 
 def test_unexpected_exception_is_a_short_fatal_logged_with_the_tag(
@@ -234,6 +269,12 @@ def test_unexpected_exception_is_a_short_fatal_logged_with_the_tag(
     assert "ValueError" in message
     assert "tag-boom" in message
     assert "S3CR3T" not in message
+    [cond] = rsp.conditions
+    assert (cond.type, cond.status, cond.message) == (
+        "RequestAccepted",
+        fnv1.STATUS_CONDITION_FALSE,
+        message,
+    )
     [entry] = [e for e in logs if e["log_level"] == "error"]
     assert entry["tag"] == "tag-boom"
     assert entry["error"] == "ValueError"

@@ -6,60 +6,36 @@ are the Konflux tasks': create the claim, wait for `ClusterReady=True`, read the
 from the claim's Secret, patch `tearDownCluster: true`, wait for `ProwJobCompleted=True`,
 delete the claim. At every tick the invariants hold: the EphemeralCluster is never deleted
 before the claim, no credential leaks (objects, conditions, results, errors, the function's
-log), the delivered kubeconfig never changes, and `ClusterReady=True` on the claim means the
-kubeconfig is already in its Secret. The negative controls show each invariant can fail.
+log), the delivered kubeconfig never changes, `ClusterReady=True` on the claim means its
+Secret already holds exactly what app.ci issued, no condition goes stale, and a FATAL reaches
+the claim as a condition (scripts/sim/invariants.py). The negative controls, which show each
+invariant can fail, are in test_lifecycle_controls.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 import validation as v
 import yaml
+from lifecycle_helpers import (
+    HIVE,
+    everything_gone,
+    make_world,
+    message_of,
+    provision,
+    real_function,
+    status_of,
+    teardown_and_delete,
+    validate,
+)
 
-from function import fn as function
 from function import structs
-from scripts import crdschema
 from scripts.render.fakes import serve_fake
 from scripts.render.launcher import FunctionProcess
-from scripts.sim import invariants
-from scripts.sim.invariants import InvariantError
-from scripts.sim.world import World, load
-
-HIVE = load("examples/xr-v2.yaml")["spec"]["ciOperator"]
-
-
-def ready_means_delivered(world: World) -> None:
-    """What the provision task relies on: ClusterReady=True ⇒ the kubeconfig is there."""
-    cond = world.request_conditions().get("ClusterReady")
-    if cond and cond["status"] == "True" and not world.connection_secret().get("kubeconfig"):
-        raise InvariantError(f"tick {world.tick}: ClusterReady=True but no kubeconfig yet")
-
-
-def status_of(world: World, typ: str) -> str | None:
-    cond = world.request_conditions().get(typ)
-    return cond["status"] if cond else None
-
-
-def message_of(world: World, typ: str) -> str | None:
-    cond = world.request_conditions().get(typ)
-    return cond.get("message") if cond else None
-
-
-def everything_gone(world: World) -> bool:
-    return (
-        world.request() is None
-        and not world.xrs()
-        and not world.objects()
-        and not world.ecs()
-        and not world.control.list("v1", "Secret")
-        and not world.appci.list()
-    )
+from scripts.sim.world import World
 
 
 @pytest.fixture(scope="module")
@@ -67,57 +43,6 @@ def function_process() -> Iterator[FunctionProcess]:
     """The real function for this module's worlds (stopped by PID at the end)."""
     with FunctionProcess() as fn:
         yield fn
-
-
-def make_world(target: str, logs: Callable[[], str] = lambda: "", **options: Any) -> World:
-    world = World(target, **options)
-    world.checks += [*invariants.standard(logs), ready_means_delivered]
-    return world
-
-
-def validate(world: World) -> None:
-    """Every object the simulation holds against the real schemas (point 5, live): Objects,
-    EphemeralClusters (upstream CRD of the design, and the project's crd/ when present), the
-    XR and the claim against the generated XRD when xrd/ has it."""
-    for obj in world.objects():
-        assert v.object_errors(obj) == [], obj["metadata"]["name"]
-    upstream = v.UPSTREAM_EC if world.reconciler.design == "secretRef" else v.UPSTREAM_EC_OLD
-    # The project CRD is today's design; an old controller's EC matches the old upstream CRD.
-    project = None
-    if v.PROJECT_EC.is_file() and world.reconciler.design == "secretRef":
-        project = crdschema.load_crd(v.PROJECT_EC)
-    for ec in world.ecs():
-        assert crdschema.validate(ec, v.shared_crd(upstream)) == []
-        if project is not None:
-            assert crdschema.validate(ec, project) == []
-    xrd = v.find_xrd(world.composite.kind)
-    if xrd is None:
-        return
-    for xr in world.xrs():
-        assert crdschema.validate(xr, v.xr_crd(xrd, xr["apiVersion"])) == []
-    claim = world.request()
-    if not world.v2 and claim is not None:
-        assert crdschema.validate(claim, v.claim_crd(xrd, claim["apiVersion"])) == []
-
-
-def provision(world: World, **spec: Any) -> int:
-    world.create_request(**spec)
-    return world.run_until(lambda w: status_of(w, "ClusterReady") == "True", "ClusterReady")
-
-
-def teardown_and_delete(world: World) -> tuple[int, int]:
-    world.patch_request(tearDownCluster=True)
-    down = world.run_until(lambda w: status_of(w, "ProwJobCompleted") == "True", "ProwJobCompleted")
-    ec = world.ec()
-    assert ec is not None
-    assert ec["spec"]["tearDownCluster"] is True
-    assert ec["status"]["phase"] == "Deprovisioned"
-    assert message_of(world, "_EphemeralClusterPhase") == "Deprovisioned"
-    assert status_of(world, "Ready") == "False"
-    validate(world)
-    world.delete_request()
-    gone = world.run_until(everything_gone, "everything deleted")
-    return down, gone
 
 
 VARIANTS = {
@@ -262,86 +187,6 @@ def test_claim_deleted_while_the_cluster_runs(function_process: FunctionProcess)
         world.close()
 
 
-# Negative controls: broken functions make the invariants fail -------------------------------
-
-
-def _real(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    return asyncio.run(function.FunctionRunner(cache_entries=0).RunFunction(req, None))
-
-
-def drops_ec_without_envcfg(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    """Upstream's behaviour: no EnvironmentConfig, no Object."""
-    rsp = _real(req)
-    answer = req.required_resources.get("envcfg")
-    if answer is None or not answer.items:
-        for key in ("ec", "credentials"):
-            if key in rsp.desired.resources:
-                del rsp.desired.resources[key]
-    return rsp
-
-
-def leaks_kubeconfig(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    """Puts the delivered kubeconfig into the XR status."""
-    rsp = _real(req)
-    details = rsp.desired.composite.connection_details
-    if "kubeconfig" in details:
-        status = rsp.desired.composite.resource.get_or_create_struct("status")
-        status.update({"debug": base64.b64encode(details["kubeconfig"]).decode()})
-    return rsp
-
-
-def forgets_connection_details(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    """Stops sending the kubeconfig once the XR is Ready (Crossplane then empties the Secret)."""
-    rsp = _real(req)
-    xr = structs.struct_to_dict(req.observed.composite.resource)
-    ready = any(
-        c["type"] == "Ready" and c["status"] == "True"
-        for c in xr.get("status", {}).get("conditions", [])
-    )
-    if ready:
-        rsp.desired.composite.ClearField("connection_details")
-    return rsp
-
-
-def ready_too_early(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    """Copies app.ci's ClusterReady=True before the kubeconfig arrived (the old behaviour)."""
-    rsp = _real(req)
-    for cond in rsp.conditions:
-        if cond.type == "ClusterReady" and cond.reason == "WaitingForKubeconfig":
-            cond.status = fnv1.STATUS_CONDITION_TRUE
-            cond.reason = "CredentialsReady"
-    return rsp
-
-
-def _lifecycle(world: World) -> None:
-    provision(world)
-    world.remove_environment_config()
-    for _ in range(4):
-        world.step()
-    teardown_and_delete(world)
-
-
-@pytest.mark.parametrize(
-    ("broken", "violation"),
-    [
-        (drops_ec_without_envcfg, r"EphemeralCluster \S+ was deleted at tick \d+, before"),
-        (leaks_kubeconfig, r"credential fragment #\d+ leaked into XTestPlatformCluster"),
-        (forgets_connection_details, r"the tenant's kubeconfig changed or vanished"),
-        (ready_too_early, r"ClusterReady=True but no kubeconfig yet"),
-    ],
-    ids=lambda x: getattr(x, "__name__", "violation"),
-)
-def test_broken_functions_are_caught(broken: Any, violation: str) -> None:
-    with serve_fake(broken) as fake:
-        world = make_world(fake.target)
-        try:
-            with pytest.raises(InvariantError, match=violation) as err:
-                _lifecycle(world)
-        finally:
-            world.close()
-    assert "FAKE-sim" not in str(err.value)  # a violation never prints the secret
-
-
 def test_the_sim_lifecycle_is_faithful_to_the_examples(function_process: FunctionProcess) -> None:
     """The simulated Ready XR renders the same status as examples/ for the same phase."""
     world = make_world(function_process.address, function_process.output)
@@ -358,5 +203,281 @@ def test_the_sim_lifecycle_is_faithful_to_the_examples(function_process: Functio
         assert {c["type"] for c in status["conditions"]} == {
             c["type"] for c in golden_xr["status"]["conditions"]
         } | {"Synced"}
+    finally:
+        world.close()
+
+
+# What Crossplane and provider-kubernetes do, end to end (issue 9) -------------------------------
+
+
+def _xr_ready(world: World) -> bool:
+    xrs = world.xrs()
+    conditions = (xrs[0].get("status") or {}).get("conditions") or [] if xrs else []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def test_claim_waits_while_app_ci_reports_cluster_ready_before_phase_ready(
+    function_process: FunctionProcess,
+) -> None:
+    """app.ci reports ClusterReady=True (and the credentials) four ticks before its phase says
+    Ready: the claim is told ClusterReady=True only with a Ready XR, so with its Secret."""
+    world = make_world(function_process.address, function_process.output, ready_phase_lag=4)
+    try:
+        world.create_request()
+        reasons = []
+        while status_of(world, "ClusterReady") != "True":
+            world.step()
+            reasons.append(world.request_conditions().get("ClusterReady", {}).get("reason"))
+            assert world.tick < 20
+        assert "WaitingForPhaseReady" in reasons
+        assert _xr_ready(world)
+        teardown_and_delete(world)
+    finally:
+        world.close()
+
+
+def test_the_xr_connection_secret_is_named_after_the_xr_uid(
+    function_process: FunctionProcess,
+) -> None:
+    world = make_world(function_process.address, function_process.output)
+    try:
+        provision(world)
+        xr = world.xrs()[0]
+        ref = xr["spec"]["writeConnectionSecretToRef"]
+        namespace = world.composition["spec"]["writeConnectionSecretsToNamespace"]
+        assert ref == {"name": xr["metadata"]["uid"], "namespace": namespace}
+        claim = world.request()
+        source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
+        copy = world.control.get(
+            "v1",
+            "Secret",
+            claim["spec"]["writeConnectionSecretToRef"]["name"],
+            claim["metadata"]["namespace"],
+        )
+        assert copy["data"] == source["data"]
+        assert copy["metadata"]["ownerReferences"][0]["uid"] == claim["metadata"]["uid"]
+    finally:
+        world.close()
+
+
+class HoldsTheXrUnready:
+    """Sends the kubeconfig but keeps the XR not Ready for its first `calls` calls with it."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def __call__(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        rsp = real_function(req)
+        if rsp.desired.composite.connection_details.get("kubeconfig") and self.left > 0:
+            self.left -= 1
+            rsp.desired.composite.ready = fnv1.READY_FALSE
+            for cond in rsp.conditions:
+                if cond.type == "ClusterReady":
+                    cond.status = fnv1.STATUS_CONDITION_FALSE
+        return rsp
+
+
+def test_the_claim_secret_is_filled_only_once_the_xr_is_ready() -> None:
+    """Crossplane copies the XR's connection Secret to the claim's only when the XR is Ready,
+    even if the XR's Secret already holds the kubeconfig."""
+    with serve_fake(HoldsTheXrUnready(calls=6)) as fake:
+        world = make_world(fake.target)
+        try:
+            world.create_request()
+            saw_unready_with_kubeconfig = False
+            while not _xr_ready(world):
+                world.step()
+                xr = world.xrs()[0] if world.xrs() else None
+                ref = (xr or {}).get("spec", {}).get("writeConnectionSecretToRef")
+                xr_secret = (
+                    world.control.get("v1", "Secret", ref["name"], ref["namespace"])
+                    if ref
+                    else None
+                )
+                if (
+                    xr_secret
+                    and xr_secret.get("data", {}).get("kubeconfig")
+                    and not _xr_ready(world)
+                ):
+                    saw_unready_with_kubeconfig = True
+                    filled = "kubeconfig" in world.connection_secret()
+                    assert not filled, "claim Secret filled before the XR was Ready"
+                assert world.tick < 25
+            assert saw_unready_with_kubeconfig
+            world.step()
+            assert "kubeconfig" in world.connection_secret()
+        finally:
+            world.close()
+
+
+def forgets_connection_details(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Stops sending the kubeconfig once the XR is Ready."""
+    rsp = real_function(req)
+    xr = structs.struct_to_dict(req.observed.composite.resource)
+    ready = any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in xr.get("status", {}).get("conditions", [])
+    )
+    if ready:
+        rsp.desired.composite.ClearField("connection_details")
+    return rsp
+
+
+def test_connection_details_a_function_stops_sending_persist() -> None:
+    """Crossplane merge-patches the XR's connection Secret: keys not sent again keep their value
+    (the simulation used to replace the Secret and called this a lost kubeconfig)."""
+    with serve_fake(forgets_connection_details) as fake:
+        world = make_world(fake.target)
+        try:
+            provision(world)
+            kubeconfig = world.connection_secret()["kubeconfig"]
+            for _ in range(3):
+                world.step()
+            same = world.connection_secret()["kubeconfig"] == kubeconfig
+            assert same, "the kubeconfig changed or vanished"
+            teardown_and_delete(world)
+        finally:
+            world.close()
+
+
+def renames_objects(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Asks for a new name for every composed resource on every call."""
+    rsp = real_function(req)
+    for res in rsp.desired.resources.values():
+        meta = res.resource.fields["metadata"].struct_value
+        meta.fields["name"].string_value += f"-{len(req.meta.tag) + hash(req.meta.tag) % 1000}"
+    return rsp
+
+
+def test_a_composed_resource_keeps_the_name_it_was_created_with() -> None:
+    with serve_fake(renames_objects) as fake:
+        world = make_world(fake.target)
+        try:
+            provision(world)
+            names = sorted(o["metadata"]["name"] for o in world.objects())
+            for _ in range(3):
+                world.step()
+            assert sorted(o["metadata"]["name"] for o in world.objects()) == names
+            assert len(names) == 2  # one `ec`, one `credentials`
+            teardown_and_delete(world)
+        finally:
+            world.close()
+
+
+def test_a_fatal_reaches_the_claim_as_a_condition_never_as_an_event(
+    function_process: FunctionProcess,
+) -> None:
+    """An XR name too long for an EphemeralCluster: FATAL naming `metadata.name`."""
+    world = make_world(
+        function_process.address, function_process.output, request_name="e2e-" + "x" * 56
+    )
+    try:
+        world.create_request()
+        for _ in range(3):
+            world.step()
+        cond = world.request_conditions()["RequestAccepted"]
+        assert (cond["status"], cond["reason"]) == ("False", "Rejected")
+        assert cond["message"].startswith("metadata.name: EphemeralCluster name")
+        assert world.ec() is None
+        claim_events = world.events(world.request_key)
+        assert claim_events == []  # Crossplane records the FATAL on the XR only
+        xr_key = (
+            "ci.openshift.org/v1alpha1",
+            "XTestPlatformCluster",
+            "",
+            world.xrs()[0]["metadata"]["name"],
+        )
+        [*_, last] = world.events(xr_key)
+        assert (last.type, last.reason) == ("Warning", "ComposeResources")
+        assert "returned a fatal result: metadata.name" in last.message
+    finally:
+        world.close()
+
+
+def test_a_fatal_mid_flight_marks_the_other_conditions_unknown_then_clears(
+    function_process: FunctionProcess,
+) -> None:
+    """v2: the tenant renames its connection Secret to the credentials Object's own. FATAL:
+    nothing is applied, the response's condition names the field, every other condition turns
+    Unknown/FatalError; renamed back, every condition is current again."""
+    world = make_world(function_process.address, function_process.output, v2=True)
+    try:
+        provision(world)
+        before = {o["metadata"]["name"]: o["spec"] for o in world.objects()}
+        kubeconfig = world.connection_secret()["kubeconfig"]
+        original = world.request()["spec"]["writeConnectionSecretToRef"]
+        name = world.request()["metadata"]["name"]
+        world.patch_request(writeConnectionSecretToRef={"name": f"credentials-{name}"})
+        world.step()
+        conds = world.request_conditions()
+        assert conds["RequestAccepted"]["status"] == "False"
+        assert conds["RequestAccepted"]["message"].startswith(
+            "spec.writeConnectionSecretToRef.name:"
+        )
+        assert (conds["ClusterReady"]["status"], conds["ClusterReady"]["reason"]) == (
+            "Unknown",
+            "FatalError",
+        )
+        assert conds["Synced"]["status"] == "False"
+        assert conds["Ready"]["status"] == "True"  # Crossplane's own; a FATAL leaves it
+        assert {o["metadata"]["name"]: o["spec"] for o in world.objects()} == before
+        world.patch_request(writeConnectionSecretToRef=original)
+        world.step()
+        conds = world.request_conditions()
+        assert conds["RequestAccepted"]["status"] == "True"
+        assert conds["ClusterReady"]["status"] == "True"
+        same = world.connection_secret()["kubeconfig"] == kubeconfig
+        assert same, "the kubeconfig changed or vanished"
+        teardown_and_delete(world)
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("watches", [True, False], ids=["enable-watches", "no-watches"])
+def test_ec_progress_reaches_the_claim_on_watch_or_on_the_poll(
+    watches: bool, function_process: FunctionProcess
+) -> None:
+    """`watch: true` with provider-kubernetes' --enable-watches: teardown progress reaches the
+    claim within a reconcile or three; without the flag, only on the 10-minute poll."""
+    world = make_world(function_process.address, function_process.output, enable_watches=watches)
+    try:
+        provision(world)
+        world.patch_request(tearDownCluster=True)
+        world.run_until(
+            lambda w: (w.ec() or {}).get("status", {}).get("phase") == "Deprovisioning",
+            "EC Deprovisioning",
+        )
+        went = world.now
+        world.run_until(
+            lambda w: message_of(w, "_EphemeralClusterPhase") != "Ready",
+            "claim leaves Ready",
+            max_ticks=40,
+        )
+        lag = world.now - went
+        if watches:
+            assert lag <= 120
+        else:
+            assert 600 <= lag <= 720, lag
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("crossplane", ["1.20", "2.1", "2.2"])
+def test_the_environment_config_is_asked_for_the_way_each_crossplane_reads(
+    crossplane: str, function_process: FunctionProcess
+) -> None:
+    world = make_world(function_process.address, function_process.output, crossplane=crossplane)
+    try:
+        provision(world)
+        [(_, rsp, applied)] = world.composite.last.values()
+        assert applied
+        wants = rsp.requirements
+        if crossplane == "2.2":  # advertises CAPABILITY_REQUIRED_RESOURCES
+            assert list(wants.resources) == ["envcfg"]
+            assert not wants.extra_resources
+        else:
+            assert list(wants.extra_resources) == ["envcfg"]
+            assert not wants.resources
+        teardown_and_delete(world)
     finally:
         world.close()

@@ -12,6 +12,7 @@ from conftest import ROOT, shared_file
 from dockerfile_parse import DockerfileParser
 from packaging.specifiers import SpecifierSet
 
+from function import requirements
 from scripts import crdschema
 
 COMPOSITIONS = {
@@ -30,6 +31,25 @@ def test_function_package_metadata() -> None:
     assert meta["kind"] == "Function"
     assert meta["metadata"]["name"] == "function-ephemeral-cluster"
     assert re.match(r"^>=v\d+\.\d+\.\d+", meta["spec"]["crossplane"]["version"])
+
+
+def _minimum(constraint: str) -> tuple[int, ...]:
+    match = re.match(r"^>=v(\d+)\.(\d+)\.(\d+)", constraint)
+    assert match, constraint
+    return tuple(int(part) for part in match.groups())
+
+
+def test_crossplane_minimum_serves_the_environment_config_version_asked_for() -> None:
+    """The function asks for EnvironmentConfig v1beta1, first served by Crossplane 1.18 (1.17
+    serves only v1alpha1 and fails every reconcile); README says the same minimum."""
+    constraint = _load("package/crossplane.yaml")["spec"]["crossplane"]["version"]
+    assert requirements.ENVCFG_API_VERSION == "apiextensions.crossplane.io/v1beta1"
+    assert _minimum(constraint) >= (1, 18, 0)
+    major, minor, _ = _minimum(constraint)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"Crossplane v{major}.{minor}" in readme
+    assert "--enable-watches" in readme
+    assert "provider-kubernetes v0.14" in readme
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITIONS))

@@ -93,7 +93,30 @@ def test_request_carries_xr_observed_resources_empty_desired_and_input():
     assert not req.desired.resources
     assert not req.desired.HasField("composite")
     assert plain(req.input) == {"kind": "Input", "n": 2.0}
-    assert fnv1.CAPABILITY_REQUIRED_RESOURCES in req.meta.capabilities
+    # crossplane render v2.2.4 sends xfn.SupportedCapabilities() (internal/xfn/capabilities.go).
+    assert list(req.meta.capabilities) == [
+        fnv1.CAPABILITY_CAPABILITIES,
+        fnv1.CAPABILITY_REQUIRED_RESOURCES,
+        fnv1.CAPABILITY_CREDENTIALS,
+        fnv1.CAPABILITY_CONDITIONS,
+        fnv1.CAPABILITY_REQUIRED_SCHEMAS,
+    ]
+
+
+def test_required_schemas_are_answered_empty():
+    """No --required-schemas here: every requested schema comes back empty ("not found"), as
+    crossplane render answers one it was not given."""
+
+    def wants_schema(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+        rsp = passthrough(req)
+        rsp.requirements.schemas["xr"].api_version = "example.org/v1"
+        rsp.requirements.schemas["xr"].kind = "XR"
+        return rsp
+
+    _, requests = one_step_render(wants_schema)
+    assert len(requests) == 2
+    assert "xr" not in requests[0].required_schemas
+    assert requests[1].required_schemas["xr"] == fnv1.Schema()
 
 
 def test_observed_resource_without_annotation_is_rejected():

@@ -7,9 +7,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 
 from scripts.sim import appci
+from scripts.sim import conditions as sim_conditions
+from scripts.sim.claims import secret_bytes
+from scripts.sim.connection import NotControllableError, publish
+from scripts.sim.crossplane import version
 from scripts.sim.provider import FINALIZER, ProviderKubernetes, cel_ready
 from scripts.sim.store import ConflictError, Store
 
@@ -274,3 +279,160 @@ def test_failures_and_invalid_requests() -> None:
     assert _run(other, appci.Reconciler(other), clock, 1) == ["Failed"]
     with pytest.raises(ValueError, match="unknown credentials design"):
         appci.Reconciler(other, design="carrier-pigeon")
+
+
+# provider-kubernetes: when an Object's status is refreshed ----------------------------------------
+
+
+def _refreshes(*, enable_watches: bool, watch: bool, ready: bool) -> list[int]:
+    """Ticks (30 s each) in which the Object was reconciled while the remote object changed
+    every tick and the Object's spec did not."""
+    clock = Clock()
+    control, remote = Store("control", clock), Store("appci", clock)
+    provider = ProviderKubernetes(control, remote, enable_watches=enable_watches)
+    query = "true" if ready else "false"
+    spec: dict[str, Any] = {"readiness": {"policy": "DeriveFromCelQuery", "celQuery": query}}
+    if watch:
+        spec["watch"] = True
+    control.create(_object("o", {**cm("target", "app"), "spec": {"n": 1}}, **spec))
+    seen = []
+    for tick in range(1, 45):
+        clock.tick = tick
+        before = provider.reconciles
+        provider.reconcile(tick)
+        if provider.reconciles > before:
+            seen.append(tick)
+        target = remote.get("v1", "ConfigMap", "target", "app")
+        target["status"] = {"n": tick}
+        remote.update_status(target)  # app.ci's controller moves on
+    return seen
+
+
+def test_a_ready_object_is_refreshed_on_the_poll_interval_only() -> None:
+    # Ready: the default --poll of 10 minutes = 20 ticks.
+    assert _refreshes(enable_watches=False, watch=True, ready=True) == [1, 21, 41]
+    # Not Ready: the provider's poll interval hook polls every 30 s.
+    assert _refreshes(enable_watches=False, watch=False, ready=False) == list(range(1, 45))
+
+
+def test_watch_true_needs_the_providers_enable_watches() -> None:
+    assert _refreshes(enable_watches=True, watch=True, ready=True) == list(range(1, 45))
+    assert _refreshes(enable_watches=True, watch=False, ready=True) == [1, 21, 41]
+    assert _refreshes(enable_watches=False, watch=True, ready=True) == [1, 21, 41]
+
+
+def test_a_spec_change_is_reconciled_at_once() -> None:
+    clock = Clock()
+    control, remote = Store("control", clock), Store("appci", clock)
+    provider = ProviderKubernetes(control, remote)
+    control.create(_object("o", {**cm("target", "app"), "spec": {"n": 1}}))  # Ready on create
+    provider.reconcile(1)
+    clock.tick = 2
+    obj = control.get(OBJ_API, "Object", "o")
+    obj["spec"]["forProvider"]["manifest"]["spec"] = {"n": 2}
+    control.update(obj)
+    provider.reconcile(2)
+    assert remote.get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 2}
+    assert provider.reconciles == 2
+
+
+# Connection Secrets ------------------------------------------------------------------------------
+
+
+def _owner(store: Store, name: str) -> dict[str, Any]:
+    return store.create({"apiVersion": "example.org/v1", "kind": "XR", "metadata": {"name": name}})
+
+
+def test_publish_merges_or_replaces_and_refuses_another_controllers_secret() -> None:
+    store = Store("control", Clock())
+    xr, other = _owner(store, "xr"), _owner(store, "other")
+    publish(store, xr, "s", "ns", {"a": b"1", "b": b"2"}, merge=True)
+    publish(store, xr, "s", "ns", {"a": b"3"}, merge=True)
+    assert secret_bytes(store, "s", "ns") == {"a": b"3", "b": b"2"}  # b persists
+    publish(store, xr, "s", "ns", {"a": b"4"}, merge=False)
+    assert secret_bytes(store, "s", "ns") == {"a": b"4"}
+    with pytest.raises(NotControllableError, match="cannot establish control"):
+        publish(store, other, "s", "ns", {"a": b"5"}, merge=True)
+    assert secret_bytes(store, "s", "ns") == {"a": b"4"}
+
+
+# What Crossplane does with a response's conditions and results -----------------------------------
+
+
+def _response(*conditions: fnv1.Condition, results: tuple[fnv1.Result, ...] = ()) -> Any:
+    rsp = fnv1.RunFunctionResponse()
+    rsp.conditions.extend(conditions)
+    rsp.results.extend(results)
+    return rsp
+
+
+def _cond(typ: str, status: int, target: int = fnv1.TARGET_COMPOSITE_AND_CLAIM) -> Any:
+    return fnv1.Condition(type=typ, status=status, reason="R", target=target)
+
+
+def test_conditions_are_set_never_removed_and_claim_types_recorded() -> None:
+    status: dict[str, Any] = {}
+    sim_conditions.apply(
+        status,
+        _response(
+            _cond("A", fnv1.STATUS_CONDITION_FALSE),
+            _cond("B", fnv1.STATUS_CONDITION_TRUE, fnv1.TARGET_COMPOSITE),
+            _cond("Ready", fnv1.STATUS_CONDITION_TRUE),  # Crossplane's own: ignored
+        ),
+    )
+    sim_conditions.apply(status, _response(_cond("C", fnv1.STATUS_CONDITION_TRUE)))
+    assert {c["type"]: c["status"] for c in status["conditions"]} == {
+        "A": "False",
+        "B": "True",
+        "C": "True",
+    }
+    assert status["claimConditionTypes"] == ["A", "C"]
+
+
+def test_a_fatal_applies_its_conditions_and_marks_the_others_unknown() -> None:
+    status: dict[str, Any] = {}
+    sim_conditions.apply(
+        status,
+        _response(_cond("A", fnv1.STATUS_CONDITION_TRUE), _cond("B", fnv1.STATUS_CONDITION_TRUE)),
+    )
+    fatal = fnv1.Result(severity=fnv1.SEVERITY_FATAL, message="spec.x: bad")
+    rsp = _response(_cond("B", fnv1.STATUS_CONDITION_FALSE), results=(fatal,))
+    outcome = sim_conditions.outcome(rsp, "step")
+    assert outcome.fatal == 'pipeline step "step" returned a fatal result: spec.x: bad'
+    sim_conditions.fatal(status, rsp, outcome.fatal)
+    got = {c["type"]: c for c in status["conditions"]}
+    assert (got["A"]["status"], got["A"]["reason"]) == ("Unknown", "FatalError")
+    assert got["A"]["message"] == sim_conditions.FATAL_MESSAGE
+    assert got["B"]["status"] == "False"
+    assert (got["Synced"]["status"], got["Synced"]["message"]) == ("False", outcome.fatal)
+
+
+def test_results_become_events_until_the_fatal_which_does_not() -> None:
+    results = (
+        fnv1.Result(severity=fnv1.SEVERITY_NORMAL, message="n", target=fnv1.TARGET_COMPOSITE),
+        fnv1.Result(
+            severity=fnv1.SEVERITY_WARNING,
+            message="w",
+            reason="Why",
+            target=fnv1.TARGET_COMPOSITE_AND_CLAIM,
+        ),
+        fnv1.Result(
+            severity=fnv1.SEVERITY_FATAL, message="f", target=fnv1.TARGET_COMPOSITE_AND_CLAIM
+        ),
+        fnv1.Result(severity=fnv1.SEVERITY_NORMAL, message="after"),
+    )
+    outcome = sim_conditions.outcome(_response(results=results), "s")
+    assert outcome.events == [
+        (False, "Normal", "ComposeResources", "n"),
+        (True, "Warning", "Why", "w"),
+    ]
+    assert outcome.fatal is not None
+
+
+def test_crossplane_1_20_answers_only_extra_resources() -> None:
+    assert not version("1.20").capabilities
+    assert not version("1.20").answers_resources
+    assert fnv1.CAPABILITY_REQUIRED_RESOURCES in version("2.2").capabilities
+    assert not version("2.1").capabilities
+    with pytest.raises(ValueError, match=r"unknown Crossplane version '1\.17'"):
+        version("1.17")

@@ -146,6 +146,10 @@ ERRORS = [
         "--spec-field colour: not a property of the CRD's spec",
     ),
     (
+        lambda t: (*BASE, "--crd", write(t / "c.yaml", crd()), "--status-field", "phse"),
+        "--status-field phse: not a property of the CRD's status (did you mean phase? has: ",
+    ),
+    (
         lambda t: (*BASE, "--crd", write(t / "c.yaml", crd()), "--plural", "XWidgets"),
         "--plural 'XWidgets': must be lowercase",
     ),
@@ -263,3 +267,106 @@ def test_as_a_process_errors_are_one_line_without_traceback(tmp_path: Path) -> N
         capture_output=True, text=True, check=False, env=env, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
+
+
+def xrd_pair(tmp_path: Path, mutate) -> tuple[Path, Path]:
+    status, text, _ = main(*BASE, "--crd", write(tmp_path / "c.yaml", crd()))
+    assert status == 0
+    old = tmp_path / "old.yaml"
+    old.write_text(text)
+    doc = yaml.safe_load(text)
+    mutate(doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"])
+    return old, write(tmp_path / "new.yaml", doc)
+
+
+def test_diff_exits_0_when_nothing_breaks(tmp_path: Path) -> None:
+    old, new = xrd_pair(tmp_path, lambda s: s["properties"].update(note={"type": "string"}))
+    assert main("diff", old, new) == (
+        0,
+        (
+            "compatible xwidgets.example.org v1 spec.note: new optional field\n"
+            "verdict: compatible: 1 change, none breaking\n"
+        ),
+        "",
+    )
+    assert main("diff", old, old) == (0, "verdict: no schema change\n", "")
+
+
+def test_diff_exits_1_when_something_breaks(tmp_path: Path) -> None:
+    old, new = xrd_pair(tmp_path, lambda s: s["required"].append("mode"))
+    assert main("diff", old, new) == (
+        1,
+        (
+            "BREAKING   xwidgets.example.org v1 spec.mode: field now required\n"
+            "verdict: BREAKING: 1 of 1 change breaks existing objects\n"
+        ),
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        lambda t: ("diff", t / "old.yaml"),
+        lambda t: ("diff", t / "old.yaml", t / "new.yaml", t / "third.yaml"),
+        lambda t: ("diff", t / "old.yaml", t / "c.yaml"),
+        lambda t: ("diff", t / "old.yaml", t / "nope.yaml"),
+        lambda t: ("diff", "--bogus", t / "old.yaml", t / "new.yaml"),
+    ],
+)
+def test_diff_usage_errors_exit_2_with_one_line(tmp_path: Path, argv) -> None:
+    xrd_pair(tmp_path, lambda _s: None)
+    status, out, err = main(*argv(tmp_path))
+    assert (status, out) == (2, "")
+    assert err.startswith("xrd-gen: error: ")
+    assert err.count("\n") == 1
+
+
+def test_sync_check_prints_the_classification_of_what_it_would_change(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = stale_project(tmp_path)
+    main("sync", "--config", config)
+    doc = crd()
+    spec = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"].pop("when")
+    spec["properties"]["note"] = {"type": "string"}
+    write(tmp_path / "c.yaml", doc)
+    status, out, err = main("sync", "--check", "--config", config)
+    assert status == 1
+    assert out.startswith("--- a/xrd/x.yaml\n+++ b/xrd/x.yaml\n")
+    assert err.splitlines() == [
+        "xrd-gen: xrd/x.yaml is stale",
+        "xrd-gen: xrd/x.yaml: compatible xws.e.org v1 spec.note: new optional field",
+        "xrd-gen: xrd/x.yaml: BREAKING   xws.e.org v1 spec.when: field removed",
+        "xrd-gen: verdict: BREAKING: 1 of 2 changes breaks existing objects",
+        "xrd-gen: run `xrd-gen sync` (make xrd) and commit the result",
+    ]
+    main("sync", "--config", config)
+    write(tmp_path / "c.yaml", crd())  # and back: `sync` classifies what it writes too
+    status, _, err = main("sync", "--config", config)
+    assert status == 0
+    assert err.splitlines() == [
+        "xrd-gen: xrd/x.yaml written",
+        "xrd-gen: xrd/x.yaml: BREAKING   xws.e.org v1 spec.note: field removed",
+        "xrd-gen: xrd/x.yaml: compatible xws.e.org v1 spec.when: new optional field",
+        "xrd-gen: verdict: BREAKING: 1 of 2 changes breaks existing objects",
+    ]
+
+
+def test_sync_check_says_when_only_the_source_hash_moved(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = stale_project(tmp_path)
+    main("sync", "--config", config)
+    doc = crd()
+    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"][
+        "description"
+    ] = "Only the CRD's status changed, which this XRD does not project."
+    write(tmp_path / "c.yaml", doc)
+    status, _, err = main("sync", "--check", "--config", config)
+    assert status == 1
+    assert err.splitlines()[:2] == [
+        "xrd-gen: xrd/x.yaml is stale",
+        "xrd-gen: xrd/x.yaml: no schema change (only the header's source hash)",
+    ]

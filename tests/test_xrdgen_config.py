@@ -70,7 +70,7 @@ def test_camel_case_keys_map_to_every_option(tmp_path: Path) -> None:
     [
         ("[]\n", "expected a mapping, found list"),
         ("a: 1\n---\nb: 2\n", "expected one YAML document, found 2"),
-        ({"xrd": []}, "unknown key(s) xrd (expected: defaults, xrds)"),
+        ({"xrd": []}, "unknown key(s) xrd (expected: defaults, xrds, upstream)"),
         ({"xrds": []}, "xrds: expected a non-empty list"),
         ({"xrds": ["x"]}, "xrds[0]: expected a mapping, found str"),
         ({"defaults": [], "xrds": [ENTRY]}, "defaults: expected a mapping"),

@@ -17,7 +17,7 @@ def crd_schema(spec: dict | None = None, status: Any = None, **root: Any) -> dic
 
 
 def build(source: dict[str, Any], **kwargs: Any) -> schema.Result:
-    return schema.build(source, kind="Widget", **kwargs)
+    return schema.build(source, **kwargs)
 
 
 def test_spec_is_copied_verbatim_with_cel_defaults_enums_formats_and_extensions() -> None:
@@ -164,20 +164,45 @@ def test_metadata_name_limit_below_63_is_kept() -> None:
 
 
 def test_status_projection_comes_from_the_crd_and_is_never_required() -> None:
-    status = build(crd_schema(), status_fields=("phase", "prowJobURL")).schema["properties"][
-        "status"
-    ]
+    status = build(crd_schema(), status_fields=("phase", "url")).schema["properties"]["status"]
     assert status == {
         "type": "object",
         "properties": {
             "phase": WIDGET_STATUS["properties"]["phase"],
-            "prowJobURL": {
-                "type": "string",
-                "description": "Projected from the Widget's status.prowJobURL.",
-            },
+            "url": WIDGET_STATUS["properties"]["url"],
         },
     }
     assert "required" not in status  # the CRD requires phase
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            ("phse",),
+            (
+                "--status-field phse: not a property of the CRD's status "
+                "(did you mean phase? has: conditions, phase, url)"
+            ),
+        ),
+        (("phase", "zzz"), "--status-field zzz: not a property of the CRD's status (has: "),
+    ],
+)
+def test_a_status_field_the_crd_lacks_is_refused_with_close_names(
+    fields: tuple[str, ...], message: str
+) -> None:
+    """Issue 10: `--status-field phse` used to add a string field nobody would ever write."""
+    with pytest.raises(GenError) as info:
+        build(crd_schema(), status_fields=fields)
+    assert str(info.value).startswith(message)
+
+
+def test_a_spec_field_typo_suggests_close_names() -> None:
+    with pytest.raises(GenError) as info:
+        build(crd_schema(), spec_fields=("sise",))
+    assert str(info.value).startswith(
+        "--spec-field sise: not a property of the CRD's spec (did you mean size? has: "
+    )
 
 
 def test_nested_required_inside_a_projected_status_field_is_kept() -> None:
@@ -196,8 +221,8 @@ def test_nested_required_inside_a_projected_status_field_is_kept() -> None:
 def test_no_status_fields_means_no_status_schema() -> None:
     assert "status" not in build(crd_schema()).schema["properties"]
     assert "status" not in build(crd_schema(status=False), status_fields=()).schema["properties"]
-    out = build(crd_schema(status=False), status_fields=("phase",)).schema
-    assert out["properties"]["status"]["properties"]["phase"]["type"] == "string"
+    with pytest.raises(GenError, match=r"--status-field phase: .* status \(has: none\)"):
+        build(crd_schema(status=False), status_fields=("phase",))
     with pytest.raises(GenError, match="status fields listed twice"):
         build(crd_schema(), status_fields=("phase", "phase"))
 

@@ -104,3 +104,37 @@ def options(crd_path: Path, **overrides: Any) -> XRDOptions:
     values: dict[str, Any] = {"crd": crd_path, "group": "example.org", "kind": "XWidget"}
     values.update(overrides)
     return XRDOptions.model_validate(values)
+
+
+# A tiny project whose crd/ follows a local "upstream" (xrd-gen follow, offline).
+UPSTREAM_PATH = "pkg/api/v1/widgets.example.org.yaml"
+PINNED = "0123456789abcdef0123456789abcdef01234567"
+NEXT = "89abcdef0123456789abcdef0123456789abcdef"
+WIDGET_FIELDS = ["size", "mode", "when", "quantity", "labels", "free", "ports", "window"]
+
+
+def upstream_words(doc: Any) -> Any:
+    """The same CRD in upstream's words: every description rewritten, controller-gen's
+    annotation added, so a test can tell whose prose ends up in crd/."""
+    out = copy.deepcopy(doc)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("description"), str):
+                node["description"] = "Upstream says: " + node["description"]
+            for key, value in node.items():
+                if key not in ("default", "enum"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(out)
+    out["metadata"]["annotations"] = {"controller-gen.kubebuilder.io/version": "v0.17.0"}
+    return out
+
+
+def spec_props(doc: dict[str, Any]) -> dict[str, Any]:
+    """The spec properties of a CRD's first version (to mutate an upstream in a test)."""
+    schema = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema["properties"]["spec"]["properties"]

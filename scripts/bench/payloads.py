@@ -20,6 +20,8 @@ from typing import Any
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
+from scripts.render.engine import CAPABILITIES
+
 SCENARIOS = ("provisioning", "ready")
 
 # Fixed-width placeholders; each is unique in the serialized request.
@@ -309,6 +311,8 @@ def build(scenario: str) -> fnv1.RunFunctionRequest:
     name = f"{CLAIM}-{XR_TOKEN}"
     ready = scenario == "ready"
     req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag=TAG_TOKEN))
+    # What Crossplane 2.2 advertises; it answers the EnvironmentConfig in required_resources.
+    req.meta.capabilities.extend(CAPABILITIES)
     req.observed.composite.resource.CopyFrom(_struct(_xr(name)))
     req.observed.resources["ec"].resource.CopyFrom(_struct(_ec_object(name, ready=ready)))
     if ready:

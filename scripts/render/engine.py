@@ -34,11 +34,14 @@ from scripts.render.xrd import apply_xrd_defaults
 
 __all__ = ["RenderError", "Rendered", "documents", "dump_yaml", "render"]
 
+#: What `crossplane render` v2.2.4 advertises: xfn.SupportedCapabilities()
+#: (crossplane/crossplane v2.2.4, internal/xfn/capabilities.go; cmd/crank/render/render.go).
 CAPABILITIES = (
     fnv1.CAPABILITY_CAPABILITIES,
     fnv1.CAPABILITY_REQUIRED_RESOURCES,
     fnv1.CAPABILITY_CREDENTIALS,
     fnv1.CAPABILITY_CONDITIONS,
+    fnv1.CAPABILITY_REQUIRED_SCHEMAS,
 )
 
 
@@ -123,6 +126,7 @@ def _call(
         wanted = current or fnv1.Requirements()
         requirements.fill(req.required_resources, wanted.resources, required)
         requirements.fill(req.extra_resources, wanted.extra_resources, required)
+        requirements.fill_schemas(req.required_schemas, wanted.schemas)
         if rsp.HasField("context"):
             req.context.CopyFrom(rsp.context)
         else:

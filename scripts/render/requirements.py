@@ -60,6 +60,20 @@ def fill(
             entry.items.add(resource=to_struct(resource))
 
 
+def fill_schemas(
+    target: Mapping[str, fnv1.Schema], selectors: Mapping[str, fnv1.SchemaSelector]
+) -> None:
+    """Answer every requested schema with an empty one ("not found").
+
+    `crossplane render` v2.2.4 answers from `--required-schemas` and gives an empty schema for
+    one it does not have (cmd/crank/render/schemas.go, `FilteringSchemaFetcher.Fetch`); this
+    harness takes no schemas, so every answer is empty.
+    """
+    target.clear()  # type: ignore[attr-defined]
+    for name in selectors:
+        target[name].CopyFrom(fnv1.Schema())
+
+
 def bootstrap_selector(spec: Mapping) -> fnv1.ResourceSelector:
     """A ResourceSelector from a Composition step's ``requirements.requiredResources`` entry."""
     selector = fnv1.ResourceSelector(

@@ -91,8 +91,12 @@ class Reconciler:
         ticks_to_ready: int = 3,
         ticks_to_deprovision: int = 2,
         fail_after: int | None = None,
+        ready_phase_lag: int = 0,
         fail_teardown: bool = False,
     ) -> None:
+        """`ready_phase_lag`: ticks between publishing the credentials with `ClusterReady=True`
+        and setting phase `Ready` (0 = one status update, as ci-tools does; more models a
+        controller that reports ClusterReady while the phase still says Provisioning)."""
         if design not in ("secretRef", "status"):
             raise ValueError(f"unknown credentials design {design!r}")
         self.store = store
@@ -100,6 +104,7 @@ class Reconciler:
         self.ticks_to_ready = ticks_to_ready
         self.ticks_to_deprovision = ticks_to_deprovision
         self.fail_after = fail_after
+        self.ready_phase_lag = ready_phase_lag
         #: The ProwJob ends in failure after teardown was asked for (its deprovision steps
         #: failed): ci-tools' reportProwJobFinalState then gives ProwJobFailure and Failed.
         self.fail_teardown = fail_teardown
@@ -127,8 +132,10 @@ class Reconciler:
             elapsed = tick - self._started.get(name, tick)
             if self.fail_after is not None and elapsed >= self.fail_after:
                 self._finish(ec, tick, failed=True)
-            elif elapsed >= self.ticks_to_ready:
+            elif elapsed >= self.ticks_to_ready + self.ready_phase_lag:
                 self._ready(ec, tick)
+            elif elapsed >= self.ticks_to_ready:
+                self._ready(ec, tick, phase="Provisioning")
             else:
                 _condition(
                     ec,
@@ -184,7 +191,7 @@ class Reconciler:
         _condition(ec, "ProwJobCreating", "False", "ProwJobProperlyCreated", tick=tick)
         self.store.update_status(ec)
 
-    def _ready(self, ec: dict[str, Any], tick: int) -> None:
+    def _ready(self, ec: dict[str, Any], tick: int, phase: str = "Ready") -> None:
         """ci-operator has a cluster: publish its credentials."""
         name = ec["metadata"]["name"]
         hive = bool(
@@ -225,7 +232,7 @@ class Reconciler:
                 status["kubeAdminPassword"] = creds.password.decode()
         reason = "HiveCredentialsReady" if hive else "CredentialsReady"
         _condition(ec, "ClusterReady", "True", reason, tick=tick)
-        status["phase"] = "Ready"
+        status["phase"] = phase
         self.store.update_status(ec)
 
     def _finish(self, ec: dict[str, Any], tick: int, *, failed: bool) -> None:

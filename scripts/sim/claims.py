@@ -1,10 +1,17 @@
 """Crossplane's claim reconciler (legacy XRs), one pass per tick.
 
-A claim gets an XR named `<claim>-<random suffix>` with `spec.claimRef`, the claim labels and
-annotations and the claim's spec; from then on the claim's spec is copied to the XR, the XR's
-status back to the claim (conditions: Synced, Ready and the types the function targeted at the
-claim), and the XR's connection Secret to the Secret the claim asked for. Deleting the claim
-deletes the XR (background policy) and, through ownership, the claim's Secret.
+Followed: crossplane/crossplane v2.2.4 (same in v1.20.11),
+internal/controller/apiextensions/claim/reconciler.go `Reconciler.Reconcile` and
+syncer_ssa.go `ServerSideCompositeSyncer.Sync`. A claim gets an XR named
+`<claim>-<random suffix>` with `spec.claimRef`, the claim labels and annotations and the
+claim's spec (minus the claim-only fields); from then on the claim's spec is copied to the XR
+and the XR's status fields back to the claim. Then, in this order: the claim's `Synced` is
+ReconcileSuccess; every condition type in the XR's `claimConditionTypes` is copied to the
+claim; if the XR's `Ready` is not True the claim's `Ready` is False/`Waiting` and the pass
+ends; only otherwise is the XR's connection Secret copied to the claim's Secret
+(`APIConnectionPropagator.PropagateConnection`, see connection.py) and the claim's `Ready`
+True/`Available`. Deleting the claim deletes the XR (background policy) and, through
+ownership, the claim's Secret.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import random
 from typing import Any
 
 from scripts.render.xr import condition, set_conditions
+from scripts.sim import connection
 from scripts.sim.store import Store
 
 FINALIZER = "finalizer.apiextensions.crossplane.io"
@@ -37,14 +45,13 @@ class ClaimReconciler:
         claim: tuple[str, str],
         composite: tuple[str, str],
         composition: str,
-        connection_namespace: str = "crossplane-system",
         seed: int = 4,
     ) -> None:
         self.store = store
         self.claim_api, self.claim_kind = claim
         self.xr_api, self.xr_kind = composite
         self.composition = composition
-        self.connection_namespace = connection_namespace
+        self.errors: list[str] = []  # reconcile errors (connection propagation)
         self._random = random.Random(seed)  # noqa: S311 - names, not secrets
 
     def reconcile(self, _tick: int) -> None:
@@ -79,8 +86,8 @@ class ClaimReconciler:
             claim = self._update(claim)
         else:
             xr = self._sync_xr(claim, xr)
-        self._status(claim, xr)
-        self._secret(claim, xr)
+        error = self._secret(claim, xr) if _ready(xr) else None
+        self._status(claim, xr, ready=_ready(xr), error=error)
 
     def _update(self, claim: dict[str, Any]) -> dict[str, Any]:
         status = claim.get("status")
@@ -106,10 +113,7 @@ class ClaimReconciler:
             "name": meta["name"],
             "namespace": meta["namespace"],
         }
-        spec["writeConnectionSecretToRef"] = {
-            "name": meta["uid"],
-            "namespace": self.connection_namespace,
-        }
+        # The XR's own connection Secret is named by the XR controller (composite.py).
         return self.store.create(
             {
                 "apiVersion": self.xr_api,
@@ -134,7 +138,9 @@ class ClaimReconciler:
             xr["status"] = status
         return xr
 
-    def _status(self, claim: dict[str, Any], xr: dict[str, Any]) -> None:
+    def _status(
+        self, claim: dict[str, Any], xr: dict[str, Any], *, ready: bool, error: str | None
+    ) -> None:
         xr_status = xr.get("status") or {}
         status = {
             k: v
@@ -143,46 +149,67 @@ class ClaimReconciler:
         }
         conditions = list((claim.get("status") or {}).get("conditions") or [])
         conditions = set_conditions(conditions, condition("Synced", "True", "ReconcileSuccess"))
-        wanted = {"Ready", *(xr_status.get("claimConditionTypes") or [])}
+        wanted = set(xr_status.get("claimConditionTypes") or [])
         for cond in xr_status.get("conditions") or []:
             if cond["type"] in wanted:
                 conditions = set_conditions(conditions, cond)
+        if error is not None:  # Ready stays as it was
+            conditions = set_conditions(
+                conditions, condition("Synced", "False", "ReconcileError", error)
+            )
+        elif ready:
+            conditions = set_conditions(conditions, condition("Ready", "True", "Available"))
+        else:
+            conditions = set_conditions(
+                conditions,
+                condition(
+                    "Ready",
+                    "False",
+                    "Waiting",
+                    "Claim is waiting for composite resource to become Ready",
+                ),
+            )
         status["conditions"] = conditions
         claim["status"] = status
         self.store.update_status(claim)
 
-    def _secret(self, claim: dict[str, Any], xr: dict[str, Any]) -> None:
+    def _secret(self, claim: dict[str, Any], xr: dict[str, Any]) -> str | None:
+        """Copy the XR's connection Secret to the claim's; the error, if that failed."""
         want = (claim.get("spec") or {}).get("writeConnectionSecretToRef")
         have = (xr.get("spec") or {}).get("writeConnectionSecretToRef")
         if not want or not have:
-            return
+            return None
         source = self.store.get("v1", "Secret", have["name"], have.get("namespace", ""))
+        error = None
         if source is None:
-            return
-        meta = claim["metadata"]
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": want["name"],
-                "namespace": meta["namespace"],
-                "ownerReferences": [
-                    {
-                        "apiVersion": claim["apiVersion"],
-                        "kind": claim["kind"],
-                        "name": meta["name"],
-                        "uid": meta["uid"],
-                        "controller": True,
-                    }
-                ],
-            },
-            "type": "connection.crossplane.io/v1alpha1",
-            "data": dict(source.get("data") or {}),
-        }
-        if self.store.get("v1", "Secret", want["name"], meta["namespace"]) is None:
-            self.store.create(secret)
+            error = "cannot get composite resource's connection secret: not found"
+        elif connection.controller_uid(source) != xr["metadata"]["uid"]:
+            error = "cannot establish control of existing connection secret"
         else:
-            self.store.update(secret)
+            details = {k: base64.b64decode(v) for k, v in (source.get("data") or {}).items()}
+            try:
+                connection.publish(
+                    self.store,
+                    claim,
+                    want["name"],
+                    claim["metadata"]["namespace"],
+                    details,
+                    merge=False,
+                )
+            except connection.NotControllableError as err:
+                error = str(err)
+        if error is not None:
+            error = f"cannot propagate connection details from composite: {error}"
+            self.errors.append(error)
+        return error
+
+
+def _ready(xr: dict[str, Any]) -> bool:
+    """The XR's own Ready condition is True."""
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (xr.get("status") or {}).get("conditions") or []
+    )
 
 
 def secret_bytes(store: Store, name: str, namespace: str) -> dict[str, bytes]:

@@ -1,12 +1,16 @@
 """Crossplane's composite (XR) reconciler with a function pipeline, one pass per tick.
 
-Per XR: observed state from `resourceRefs` (composed resources keyed by their
-composition-resource-name annotation, with the connection details from their connection
-Secrets), the requirements loop against the cluster's EnvironmentConfigs, one real gRPC call per
-iteration, then - unless the call failed or returned FATAL, in which case nothing is applied -
-apply every desired composed resource, DELETE every observed one the response left out, write
-the XR's status and conditions (claim-targeted ones listed in `claimConditionTypes`), and
-replace the XR's connection Secret with the desired connection details (legacy XRs).
+Followed: crossplane/crossplane v2.2.4 (v1.20.11 where `version="1.20"`),
+internal/controller/apiextensions/composite/reconciler.go `Reconciler.Reconcile` and
+composition_functions.go `FunctionComposer.Compose`. Per XR: name the legacy XR's connection
+Secret after the XR's UID (`APIConfigurator.Configure`, see connection.py); observed state from
+`resourceRefs` (composed resources keyed by their composition-resource-name annotation, with
+their connection details; the XR's own connection details from its Secret); the requirements
+loop against the cluster (crossplane.py says which fields this Crossplane answers); a failed
+call or a FATAL result applies nothing but conditions (conditions.py); otherwise: apply every
+desired composed resource keeping the name it was created with, DELETE every observed one the
+response left out, write the XR's status and conditions, merge-patch the desired connection
+details into the XR's connection Secret.
 """
 
 from __future__ import annotations
@@ -21,15 +25,16 @@ import crossplane.function.proto.v1.run_function_pb2 as fnv1
 
 from scripts.render import requirements
 from scripts.render.composed import compose_metadata, resource_name
-from scripts.render.engine import CAPABILITIES
 from scripts.render.errors import RenderError
 from scripts.render.output import from_struct, to_struct
 from scripts.render.xr import condition, ready_condition, set_conditions
-from scripts.sim.store import Store, key_of
+from scripts.sim import conditions, connection
+from scripts.sim.crossplane import Version, version
+from scripts.sim.store import Key, Store, key_of
 
 FINALIZER = "composite.apiextensions.crossplane.io"
 LABEL_COMPOSITE = "crossplane.io/composite"
-SYSTEM = frozenset({"Ready", "Synced", "Healthy"})
+SYSTEM = conditions.SYSTEM
 Call = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
 
 
@@ -39,55 +44,117 @@ def _refs_path(xr: dict[str, Any]) -> dict[str, Any]:
     return spec.setdefault("crossplane", {}) if xr["metadata"].get("namespace") else spec
 
 
+def claim_key(xr: dict[str, Any]) -> Key | None:
+    """The XR's claim, from `spec.claimRef` (legacy XRs bound to a claim)."""
+    ref = (xr.get("spec") or {}).get("claimRef")
+    if not ref:
+        return None
+    return (ref["apiVersion"], ref["kind"], ref.get("namespace", ""), ref["name"])
+
+
 class CompositeReconciler:
     """Runs the Composition's pipeline for every XR of its type."""
 
-    def __init__(self, store: Store, composition: dict[str, Any], call: Call) -> None:
+    def __init__(
+        self, store: Store, composition: dict[str, Any], call: Call, *, crossplane: str = "2.2"
+    ) -> None:
         self.store = store
         self.composition = composition
         self.call = call
+        self.version: Version = version(crossplane)
         ref = composition["spec"]["compositeTypeRef"]
         self.api_version, self.kind = ref["apiVersion"], ref["kind"]
         self.results: list[str] = []  # every non-FATAL and FATAL result message
         self.condition_messages: list[str] = []  # every condition message the function sent
         self.errors: list[str] = []  # reconcile errors (failed calls, FATAL results)
+        self.events: list[conditions.Event] = []
+        #: Per XR uid: (tick, the last response, whether it was applied in full).
+        self.last: dict[str, tuple[int, fnv1.RunFunctionResponse | None, bool]] = {}
         self.calls = 0
+        self.tick = 0
 
     def reconcile(self, tick: int) -> None:
         """One pass over every XR of the Composition's type."""
+        self.tick = tick
         for xr in self.store.list(self.api_version, self.kind):
-            self._one(xr, tick)
+            self._one(xr)
 
     # One XR -------------------------------------------------------------------------------
 
-    def _one(self, xr: dict[str, Any], tick: int) -> None:
+    def _one(self, xr: dict[str, Any]) -> None:
         meta = xr["metadata"]
         if "deletionTimestamp" in meta:
             # Composed resources go through garbage collection (they are owned by the XR).
             self.store.remove_finalizer(xr, FINALIZER)
             return
-        labels = meta.setdefault("labels", {})
-        if FINALIZER not in (meta.get("finalizers") or []) or LABEL_COMPOSITE not in labels:
-            meta.setdefault("finalizers", [])
-            if FINALIZER not in meta["finalizers"]:
-                meta["finalizers"].append(FINALIZER)
-            labels.setdefault(LABEL_COMPOSITE, meta["name"])
-            status = xr.get("status")
-            xr = self.store.update(xr)
-            if status is not None:
-                xr["status"] = status
+        xr = self._configure(xr)
         observed = self._observed(xr)
+        uid = meta["uid"]
         try:
             rsp = self._run(xr, observed)
         except RenderError as err:
+            self.last[uid] = (self.tick, None, False)
             self._failed(xr, f"cannot compose resources: {err}")
             return
-        fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
-        if fatal:
-            step = self.composition["spec"]["pipeline"][0]["step"]
-            self._failed(xr, f'pipeline step "{step}" returned a fatal result: {fatal[0]}')
+        step = self.composition["spec"]["pipeline"][0]["step"]
+        outcome = conditions.outcome(rsp, step)
+        self._record(xr, outcome)
+        if outcome.fatal is not None:
+            self.last[uid] = (self.tick, rsp, False)
+            self._failed(xr, f"cannot compose resources: {outcome.fatal}", rsp)
             return
-        self._apply(xr, observed, rsp, tick)
+        try:
+            self._apply(xr, observed, rsp)
+        except connection.NotControllableError as err:
+            self.last[uid] = (self.tick, rsp, False)
+            self._failed(xr, f"cannot publish connection details: {err}")
+            return
+        self.last[uid] = (self.tick, rsp, True)
+
+    def _configure(self, xr: dict[str, Any]) -> dict[str, Any]:
+        """Finalizer and composite label; a legacy XR's connection Secret named after its UID."""
+        meta = xr["metadata"]
+        labels = meta.setdefault("labels", {})
+        spec = xr.setdefault("spec", {})
+        namespace = self.composition["spec"].get("writeConnectionSecretsToNamespace")
+        wants_ref = (
+            not meta.get("namespace") and namespace and not spec.get("writeConnectionSecretToRef")
+        )
+        if (
+            FINALIZER in (meta.get("finalizers") or [])
+            and LABEL_COMPOSITE in labels
+            and not wants_ref
+        ):
+            return xr
+        meta.setdefault("finalizers", [])
+        if FINALIZER not in meta["finalizers"]:
+            meta["finalizers"].append(FINALIZER)
+        labels.setdefault(LABEL_COMPOSITE, meta["name"])
+        if wants_ref:
+            spec["writeConnectionSecretToRef"] = {"name": meta["uid"], "namespace": namespace}
+        status = xr.get("status")
+        xr = self.store.update(xr)
+        if status is not None:
+            xr["status"] = status
+        return xr
+
+    def _record(self, xr: dict[str, Any], outcome: conditions.Outcome) -> None:
+        """Events of the results (claim-targeted ones on the claim too); a FATAL on the XR only."""
+        claim = claim_key(xr)
+        for to_claim, typ, reason, message in outcome.events:
+            self.events.append(conditions.Event(self.tick, key_of(xr), typ, reason, message))
+            if to_claim and claim is not None:
+                self.events.append(conditions.Event(self.tick, claim, typ, reason, message))
+        if outcome.fatal is not None:
+            self.events.append(
+                conditions.Event(
+                    self.tick,
+                    key_of(xr),
+                    "Warning",
+                    conditions.REASON_COMPOSE,
+                    f"cannot compose resources: {outcome.fatal}",
+                )
+            )
 
     def _observed(self, xr: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -111,7 +178,7 @@ class CompositeReconciler:
     def _request(self, xr: dict[str, Any], observed: dict[str, dict]) -> fnv1.RunFunctionRequest:
         step = self.composition["spec"]["pipeline"][0]
         req = fnv1.RunFunctionRequest()
-        req.meta.capabilities.extend(CAPABILITIES)
+        req.meta.capabilities.extend(self.version.capabilities)
         req.observed.composite.resource.CopyFrom(to_struct(xr))
         for key, value in self._details(xr).items():
             req.observed.composite.connection_details[key] = value
@@ -142,8 +209,10 @@ class CompositeReconciler:
             previous = current
             wanted = current or fnv1.Requirements()
             everything = self.store.list()
-            requirements.fill(req.required_resources, wanted.resources, everything)
-            requirements.fill(req.extra_resources, wanted.extra_resources, everything)
+            if self.version.answers_resources:
+                requirements.fill(req.required_resources, wanted.resources, everything)
+            if self.version.answers_extra_resources:
+                requirements.fill(req.extra_resources, wanted.extra_resources, everything)
             if rsp.HasField("context"):
                 req.context.CopyFrom(rsp.context)
         raise RenderError("requirements didn't stabilize")
@@ -151,11 +220,7 @@ class CompositeReconciler:
     # Applying a response ------------------------------------------------------------------
 
     def _apply(
-        self,
-        xr: dict[str, Any],
-        observed: dict[str, dict],
-        rsp: fnv1.RunFunctionResponse,
-        tick: int,
+        self, xr: dict[str, Any], observed: dict[str, dict], rsp: fnv1.RunFunctionResponse
     ) -> None:
         refs = []
         unready = []
@@ -163,10 +228,11 @@ class CompositeReconciler:
             res = rsp.desired.resources[name]
             if res.ready != fnv1.READY_TRUE:
                 unready.append(name)
+            # compose_metadata keeps the observed resource's name, namespace and generateName.
             body = compose_metadata(from_struct(res.resource), name, xr, observed.get(name))
             meta = body["metadata"]
             if not meta.get("name"):
-                meta["name"] = f"{meta.pop('generateName')}{tick:05d}"
+                meta["name"] = f"{meta.pop('generateName')}{self.tick:05d}"
             applied = self._apply_one(body)
             ref = {"apiVersion": applied["apiVersion"], "kind": applied["kind"]}
             ref["name"] = applied["metadata"]["name"]
@@ -181,14 +247,21 @@ class CompositeReconciler:
         status = xr.get("status")
         xr = self.store.update(xr)
         xr["status"] = status or {}
-        self._status(xr, rsp, unready)
         self._publish(xr, dict(rsp.desired.composite.connection_details))
+        self._status(xr, rsp, unready)
 
     def _apply_one(self, body: dict[str, Any]) -> dict[str, Any]:
         api, kind, namespace, name = key_of(body)
         current = self.store.get(api, kind, name, namespace)
         if current is None:
             return self.store.create(body)
+        owner = connection.controller_uid(current)
+        wanted = connection.controller_uid(body)
+        if owner is not None and owner != wanted:
+            # Server-side apply refuses a second controller reference.
+            raise connection.NotControllableError(
+                f"{kind} {namespace}/{name} is controlled by another object (uid {owner})"
+            )
         meta = current["metadata"]
         for field in ("labels", "annotations"):
             meta[field] = {**(meta.get(field) or {}), **(body["metadata"].get(field) or {})}
@@ -204,66 +277,40 @@ class CompositeReconciler:
         desired = from_struct(rsp.desired.composite.resource).get("status") or {}
         old = xr.get("status") or {}
         status = {k: v for k, v in desired.items() if k != "conditions"}
-        conditions = set_conditions(
+        status["conditions"] = set_conditions(
             list(old.get("conditions") or []),
             ready_condition(rsp.desired.composite.ready, unready),
             condition("Synced", "True", "ReconcileSuccess"),
         )
-        claim_types = set(old.get("claimConditionTypes") or [])
-        for cond in rsp.conditions:
-            if cond.type in SYSTEM:
-                continue
-            status_text = {fnv1.STATUS_CONDITION_TRUE: "True", fnv1.STATUS_CONDITION_FALSE: "False"}
-            conditions = set_conditions(
-                conditions,
-                condition(
-                    cond.type, status_text.get(cond.status, "Unknown"), cond.reason, cond.message
-                ),
-            )
-            if cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM:
-                claim_types.add(cond.type)
-        status["conditions"] = conditions
-        if claim_types and not xr["metadata"].get("namespace"):  # only legacy XRs have claims
-            status["claimConditionTypes"] = sorted(claim_types)
+        if old.get("claimConditionTypes"):
+            status["claimConditionTypes"] = old["claimConditionTypes"]
+        conditions.apply(status, rsp)
+        if xr["metadata"].get("namespace"):
+            status.pop("claimConditionTypes", None)  # only legacy XRs have claims
         xr["status"] = status
         self.store.update_status(xr)
 
-    def _failed(self, xr: dict[str, Any], message: str) -> None:
-        """A failed reconcile applies nothing: only the XR's Synced condition changes."""
+    def _failed(
+        self, xr: dict[str, Any], message: str, rsp: fnv1.RunFunctionResponse | None = None
+    ) -> None:
+        """A failed reconcile applies nothing but Synced and, for a FATAL, the conditions."""
         self.errors.append(message)
         status = dict(xr.get("status") or {})
-        status["conditions"] = set_conditions(
-            list(status.get("conditions") or []),
-            condition("Synced", "False", "ReconcileError", message),
-        )
+        if rsp is not None:
+            conditions.fatal(status, rsp, message)
+            if xr["metadata"].get("namespace"):
+                status.pop("claimConditionTypes", None)
+        else:
+            status["conditions"] = set_conditions(
+                list(status.get("conditions") or []),
+                condition("Synced", "False", "ReconcileError", message),
+            )
         xr["status"] = status
         self.store.update_status(xr)
 
     def _publish(self, xr: dict[str, Any], details: dict[str, bytes]) -> None:
-        """The XR's connection Secret gets exactly the desired connection details."""
+        """Merge-patch the desired connection details into the XR's connection Secret."""
         ref = (xr.get("spec") or {}).get("writeConnectionSecretToRef")
         if xr["metadata"].get("namespace") or not ref or not ref.get("namespace"):
             return  # v2 XRs have no connection details
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": ref["name"],
-                "namespace": ref["namespace"],
-                "ownerReferences": [
-                    {
-                        "apiVersion": xr["apiVersion"],
-                        "kind": xr["kind"],
-                        "name": xr["metadata"]["name"],
-                        "uid": xr["metadata"]["uid"],
-                        "controller": True,
-                    }
-                ],
-            },
-            "type": "connection.crossplane.io/v1alpha1",
-            "data": {k: base64.b64encode(v).decode() for k, v in sorted(details.items())},
-        }
-        if self.store.get("v1", "Secret", ref["name"], ref["namespace"]) is None:
-            self.store.create(secret)
-        else:
-            self.store.update(secret)
+        connection.publish(self.store, xr, ref["name"], ref["namespace"], details, merge=True)

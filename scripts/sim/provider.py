@@ -1,12 +1,25 @@
 """provider-kubernetes, one pass per tick: Objects on the control plane, manifests on app.ci.
 
-What the lifecycle depends on, after provider-kubernetes' Object controller: create or update
-the manifest on the remote cluster (unless Observe-only), copy the observed object into
-`status.atProvider.manifest` (Secret data replaced by a `redacted` key when secrets are
-sanitized), derive readiness (the Object's CEL query, evaluated with cel-python), read
-`connectionDetails` from the remote cluster (Secret `data.*` base64-decoded, so values are the
-exact bytes) into the Object's connection Secret, and on delete remove the remote object and
-wait until it is gone before releasing the Object's finalizer.
+What the lifecycle depends on, after provider-kubernetes' Object controller
+(crossplane-contrib/provider-kubernetes v1.2.1, internal/controller/cluster/object/object.go
+and internal/controller/namespaced/object/object.go): create or update the manifest on the
+remote cluster (unless Observe-only), copy the observed object into `status.atProvider.manifest`
+(`external.setAtProvider`; Secret data replaced by a `redacted` key when secrets are sanitized),
+derive readiness (the Object's CEL query, evaluated with cel-python), read `connectionDetails`
+from the remote cluster (Secret `data.*` base64-decoded, so values are the exact bytes) into the
+Object's connection Secret (merge patch, see connection.py), and on delete remove the remote
+object and wait until it is gone before releasing the Object's finalizer.
+
+When an Object is reconciled, which is the only time its `status.atProvider` changes:
+
+- at once when it is new, deleted, or its spec changed (`Setup`: the controller's event
+  filter `resource.DesiredStateChanged()`);
+- on its poll interval: the provider's `--poll` (default 10m, cmd/provider/main.go), or 30 s
+  while the Object is not Ready (`Setup`, `managed.WithPollIntervalHook`); jitter left out;
+- when the remote object changes, only if the provider runs with `--enable-watches` (default
+  false; cmd/provider/main.go enables `features.EnableAlphaWatches`) AND the Object has
+  `spec.watch: true` (`external.shouldWatch`: `c.kindObserver != nil && cr.Spec.Watch`, the
+  kindObserver existing only with the feature). `watch: true` alone does nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +29,13 @@ import binascii
 import functools
 from typing import Any
 
-from scripts.sim.store import Store, key_of, timestamp
+from scripts.sim import connection
+from scripts.sim.store import Store, key_of, seconds, timestamp
 
 OBJECT_APIS = ("kubernetes.crossplane.io/v1alpha2", "kubernetes.m.crossplane.io/v1alpha1")
 FINALIZER = "finalizer.managedresource.crossplane.io"
+POLL_INTERVAL = 600  # seconds: provider-kubernetes --poll default
+NOT_READY_POLL = 30  # seconds: the poll interval hook while the Object is not Ready
 
 
 @functools.lru_cache(maxsize=16)
@@ -53,18 +69,57 @@ def _condition(typ: str, ok: bool, reason: str, tick: int, message: str = "") ->
 class ProviderKubernetes:
     """Reconciles every Object in `control` against `remote` (app.ci)."""
 
-    def __init__(self, control: Store, remote: Store, *, sanitize_secrets: bool = True) -> None:
+    def __init__(
+        self,
+        control: Store,
+        remote: Store,
+        *,
+        sanitize_secrets: bool = True,
+        enable_watches: bool = False,
+        poll_interval: int = POLL_INTERVAL,
+    ) -> None:
         self.control = control
         self.remote = remote
         self.sanitize_secrets = sanitize_secrets
+        self.enable_watches = enable_watches
+        self.poll_interval = poll_interval
         self.tick = 0
+        #: Per Object uid: (next poll in seconds, generation seen, remote resourceVersion seen).
+        self._seen: dict[str, tuple[int, int, str]] = {}
+        self.reconciles = 0
 
     def reconcile(self, tick: int) -> None:
-        """One pass over all Objects."""
+        """One pass over all Objects; each is reconciled only when the provider would."""
         self.tick = tick
         for api in OBJECT_APIS:
             for obj in self.control.list(api, "Object"):
-                self._one(obj)
+                if self._due(obj):
+                    self.reconciles += 1
+                    self._one(obj)
+
+    def _remote_version(self, obj: dict[str, Any]) -> str:
+        api, kind, namespace, name = key_of(self._target(obj))
+        remote = self.remote.get(api, kind, name, namespace)
+        return "" if remote is None else remote["metadata"]["resourceVersion"]
+
+    def _due(self, obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        seen = self._seen.get(meta["uid"])
+        if seen is None or "deletionTimestamp" in meta:
+            return True
+        next_poll, generation, remote_version = seen
+        if meta.get("generation", 1) != generation or seconds(self.tick) >= next_poll:
+            return True
+        watched = self.enable_watches and bool(obj["spec"].get("watch"))
+        return watched and self._remote_version(obj) != remote_version
+
+    def _remember(self, obj: dict[str, Any], ready: bool) -> None:
+        interval = self.poll_interval if ready else NOT_READY_POLL
+        self._seen[obj["metadata"]["uid"]] = (
+            seconds(self.tick) + interval,
+            obj["metadata"].get("generation", 1),
+            self._remote_version(obj),
+        )
 
     @staticmethod
     def _target(obj: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +153,11 @@ class ProviderKubernetes:
             self._status(obj, remote, synced=False, message=str(err))
             return
         if spec.get("writeConnectionSecretToRef") and details:
-            self._publish(obj, details)
+            try:
+                self._publish(obj, details)
+            except connection.NotControllableError as err:
+                self._status(obj, remote, synced=False, message=f"cannot publish: {err}")
+                return
         self._status(obj, remote, synced=True)
 
     def _delete(self, obj: dict[str, Any], target: dict[str, Any], allowed: bool) -> None:
@@ -155,29 +214,7 @@ class ProviderKubernetes:
     def _publish(self, obj: dict[str, Any], details: dict[str, bytes]) -> None:
         ref = obj["spec"]["writeConnectionSecretToRef"]
         namespace = ref.get("namespace") or obj["metadata"].get("namespace", "")
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": ref["name"],
-                "namespace": namespace,
-                "ownerReferences": [
-                    {
-                        "apiVersion": obj["apiVersion"],
-                        "kind": "Object",
-                        "name": obj["metadata"]["name"],
-                        "uid": obj["metadata"]["uid"],
-                        "controller": True,
-                    }
-                ],
-            },
-            "type": "connection.crossplane.io/v1alpha1",
-            "data": {k: base64.b64encode(v).decode() for k, v in sorted(details.items())},
-        }
-        if self.control.get("v1", "Secret", ref["name"], namespace) is None:
-            self.control.create(secret)
-        else:
-            self.control.update(secret)
+        connection.publish(self.control, obj, ref["name"], namespace, details, merge=True)
 
     def _status(
         self, obj: dict[str, Any], remote: dict[str, Any] | None, *, synced: bool, message: str = ""
@@ -206,3 +243,4 @@ class ProviderKubernetes:
         ]
         obj["status"] = status
         self.control.update_status(obj)
+        self._remember(obj, ready)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -29,9 +30,21 @@ def key_of(obj: Mapping[str, Any]) -> Key:
     )
 
 
+#: Simulated seconds per tick. A tick stands for one reconcile of every controller; the
+#: provider's poll intervals and the lifecycle's timing checks are counted in these seconds.
+TICK_SECONDS = 30
+_EPOCH = datetime.datetime(2026, 5, 4, 9, 0, tzinfo=datetime.UTC)
+
+
+def seconds(tick: int) -> int:
+    """Simulated time at the start of `tick`, in seconds since the simulation started."""
+    return tick * TICK_SECONDS
+
+
 def timestamp(tick: int) -> str:
-    """A real RFC 3339 time per tick (schemas declare date-time), one minute apart."""
-    return f"2026-05-04T{9 + tick // 60:02d}:{tick % 60:02d}:00Z"
+    """A real RFC 3339 time per tick (schemas declare date-time), TICK_SECONDS apart."""
+    when = _EPOCH + datetime.timedelta(seconds=seconds(tick))
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class NotFoundError(KeyError):

@@ -4,6 +4,11 @@ Two clusters (the Konflux control plane running Crossplane, and app.ci), four co
 in order each tick (claims, XRs with the real function over gRPC, provider-kubernetes, the
 app.ci reconciler), then every registered check runs. The tenant's actions (create the claim,
 ask for teardown, delete the claim) and faults happen between ticks, as the test drives them.
+A tick is `store.TICK_SECONDS` (30 s) of simulated time; `now` is that time in seconds.
+
+The defaults are the supported installation: Crossplane v2.2 and provider-kubernetes with
+`--enable-watches` (without it `watch: true` does nothing and an EC's progress reaches the
+claim only on the provider's 10-minute poll).
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from scripts.render.runner import FunctionClient
 from scripts.sim import appci
 from scripts.sim.claims import ClaimReconciler, secret_bytes
 from scripts.sim.composite import CompositeReconciler
-from scripts.sim.provider import ProviderKubernetes
-from scripts.sim.store import Store
+from scripts.sim.provider import POLL_INTERVAL, ProviderKubernetes
+from scripts.sim.store import Store, seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 XR_API = "ci.openshift.org/v1alpha1"
@@ -48,16 +53,24 @@ class World:
         sanitize_secrets: bool = True,
         ticks_to_ready: int = 3,
         timeout: float = 10.0,
+        enable_watches: bool = True,
+        poll_interval: int = POLL_INTERVAL,
+        crossplane: str = "2.2",
+        request_name: str | None = None,
+        ready_phase_lag: int = 0,
     ) -> None:
         self.tick = 0
         self.v2 = v2
+        self.request_name = request_name
         self.control = Store("control", lambda: self.tick)
         self.appci = Store("appci", lambda: self.tick)
         self.client = FunctionClient("function-ephemeral-cluster", target)
         self.timeout = timeout
         name = "testplatform-ephemeral-cluster" + ("-v2" if v2 else "")
         self.composition = load(f"compositions/{name}.yaml")
-        self.composite = CompositeReconciler(self.control, self.composition, self._call)
+        self.composite = CompositeReconciler(
+            self.control, self.composition, self._call, crossplane=crossplane
+        )
         self.claims = None
         if not v2:
             self.claims = ClaimReconciler(
@@ -67,10 +80,18 @@ class World:
                 composition=name,
             )
         self.provider = ProviderKubernetes(
-            self.control, self.appci, sanitize_secrets=sanitize_secrets
+            self.control,
+            self.appci,
+            sanitize_secrets=sanitize_secrets,
+            enable_watches=enable_watches,
+            poll_interval=poll_interval,
         )
         self.reconciler = appci.Reconciler(
-            self.appci, design=design, ticks_to_ready=ticks_to_ready, fail_after=fail_after
+            self.appci,
+            design=design,
+            ticks_to_ready=ticks_to_ready,
+            fail_after=fail_after,
+            ready_phase_lag=ready_phase_lag,
         )
         self.checks: list[Check] = []
         self.control.create(load("examples/environmentconfig.yaml"))
@@ -86,6 +107,11 @@ class World:
             raise
 
     # Driving ------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        """Simulated seconds since the start (the current tick's time)."""
+        return seconds(self.tick)
 
     def step(self) -> None:
         """One tick: every controller once, then every check."""
@@ -123,7 +149,7 @@ class World:
                 "apiVersion": xr["apiVersion"],
                 "kind": xr["kind"],
                 "metadata": {
-                    "name": meta["name"],
+                    "name": self.request_name or meta["name"],
                     "namespace": meta["namespace"],
                     "annotations": meta["annotations"],
                 },
@@ -140,7 +166,7 @@ class World:
                 "apiVersion": claim["apiVersion"],
                 "kind": claim["kind"],
                 "metadata": {
-                    "name": meta["name"],
+                    "name": self.request_name or meta["name"],
                     "namespace": meta["namespace"],
                     "annotations": meta["annotations"],
                 },
@@ -158,11 +184,11 @@ class World:
                 XR_API,
                 "TestPlatformCluster",
                 xr["metadata"]["namespace"],
-                xr["metadata"]["name"],
+                self.request_name or xr["metadata"]["name"],
             )
         claim = load("examples/claim.yaml")
         meta = claim["metadata"]
-        return (XR_API, "TestPlatformCluster", meta["namespace"], meta["name"])
+        return (XR_API, "TestPlatformCluster", meta["namespace"], self.request_name or meta["name"])
 
     def request(self) -> dict[str, Any] | None:
         """The tenant's claim (v1) or XR (v2) as stored now."""
@@ -223,6 +249,15 @@ class World:
         """Fault: the platform's EnvironmentConfig disappears."""
         self.control.delete(*ENVCFG[:2], ENVCFG[2])
 
+    def restore_environment_config(self) -> None:
+        """The platform puts its EnvironmentConfig back."""
+        if self.control.get(*ENVCFG[:2], ENVCFG[2]) is None:
+            self.control.create(load("examples/environmentconfig.yaml"))
+
+    def events(self, key: tuple[str, str, str, str] | None = None) -> list[Any]:
+        """Events Crossplane recorded (on `key` only, when given), oldest first."""
+        return [e for e in self.composite.events if key is None or e.key == key]
+
     def describe(self) -> str:
         """A short dump of the state, for failure messages (no secrets: Secrets are elided)."""
         lines = [f"tick {self.tick}"]
@@ -235,4 +270,6 @@ class World:
                 conds = {c["type"]: c["status"] for c in status.pop("conditions", []) or []}
                 lines.append(f"  {store.name} {key[1]} {key[2]}/{key[3]} {status} {conds}")
         lines += [f"  error: {e}" for e in self.composite.errors[-3:]]
+        if self.claims is not None:
+            lines += [f"  claim error: {e}" for e in self.claims.errors[-3:]]
         return "\n".join(lines)

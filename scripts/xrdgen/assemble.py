@@ -47,6 +47,7 @@ class Generated:
     document: dict[str, Any]
     text: str
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # CRD spec fields not exposed
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -125,9 +126,17 @@ def generate(
     *,
     output: Path | None = None,
     advice: str = "change the CRD and run `xrd-gen generate` again.",
+    crd: dict[str, Any] | None = None,
 ) -> Generated:
-    """Derive one XRD from `opts.crd`; raises GenError (one line) on any bad input."""
-    src = source.load(opts.crd, name=opts.crd_name, version=opts.crd_version)
+    """Derive one XRD from `opts.crd`; raises GenError (one line) on any bad input.
+
+    `crd` replaces the file's content (the path still names the source in the header): how
+    `xrd-gen diff` and `xrd-gen follow` derive XRDs from a CRD that is not on disk yet.
+    """
+    if crd is None:
+        src = source.load(opts.crd, name=opts.crd_name, version=opts.crd_version)
+    else:
+        src = source.from_document(opts.crd, crd, name=opts.crd_name, version=opts.crd_version)
     names = checks.resolve(opts, src.version)
     extra = (
         {"writeConnectionSecretToRef": WRITE_CONNECTION_SECRET_TO_REF}
@@ -136,7 +145,6 @@ def generate(
     )
     built = schema.build(
         src.schema,
-        kind=src.kind,
         spec_fields=opts.spec_fields,
         status_fields=opts.status_fields,
         description=opts.description,
@@ -149,4 +157,10 @@ def generate(
     checks.columns(names, opts.printer_columns, spec_fields, status_fields)
     doc = document(names, opts, built.schema)
     text = header(src, source_label(opts.crd, output), advice) + dump(doc)
-    return Generated(name=names.xrd_name, document=doc, text=text, notes=built.notes)
+    return Generated(
+        name=names.xrd_name,
+        document=doc,
+        text=text,
+        notes=built.notes,
+        left_out=built.left_out,
+    )

@@ -1,6 +1,7 @@
-"""`xrd-gen generate | sync [--check]`: argument parsing and exit statuses only.
+"""`xrd-gen generate | sync [--check] | diff OLD NEW | follow`: arguments and exit statuses only.
 
-Exit 0: done (or everything current); 1: `sync --check` found stale or orphaned files;
+Exit 0: done (or everything current, or nothing breaking); 1: `sync --check` found stale or
+orphaned files, `diff` found a breaking change, `follow --check` found an upstream change;
 2: bad input or usage, as one line on stderr, never a traceback.
 """
 
@@ -15,10 +16,12 @@ from typing import NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from scripts.xrdgen import assemble, config, sync
+from scripts.xrdgen import assemble, compare, compat, config, follow, report, sync
+from scripts.xrdgen.files import write_atomic
 from scripts.xrdgen.options import GenError, XRDOptions, one_line
 
 EXIT_STALE = 1
+EXIT_BREAKING = 1
 EXIT_ERROR = 2
 
 
@@ -116,6 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; print a diff of each stale file and exit 1",
     )
+
+    dif = sub.add_parser(
+        "diff", help="classify the schema changes between two XRDs (or two CRDs) as breaking"
+    )
+    dif.add_argument("old", type=Path, metavar="OLD", help="XRD or CRD file before the change")
+    dif.add_argument("new", type=Path, metavar="NEW", help="XRD or CRD file after the change")
+    dif.add_argument(
+        "--config",
+        type=Path,
+        help="sync config deriving XRDs from CRDs (default: xrd/xrd-gen.yaml)",
+    )
+
+    fol = sub.add_parser("follow", help="take a new upstream CRD into crd/ and regenerate xrd/")
+    fol.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="the upstream CRD file, or a checkout of the upstream repository",
+    )
+    fol.add_argument("--commit", help="upstream commit of PATH (default: its git HEAD)")
+    fol.add_argument("--config", type=Path, help="sync config (default: xrd/xrd-gen.yaml)")
+    fol.add_argument("--check", action="store_true", help="write nothing; exit 1 when changed")
+    fol.add_argument("--body", type=Path, metavar="FILE", help="write the pull request body here")
+    fol.add_argument(
+        "--outputs", type=Path, metavar="FILE", help="append key=value lines ($GITHUB_OUTPUT)"
+    )
     return parser
 
 
@@ -135,29 +166,70 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.output is None:
         out.write(generated.text)
     else:
-        sync.write_atomic(args.output, generated.text)
+        write_atomic(args.output, generated.text)
         print(f"xrd-gen: wrote {args.output}", file=err)
     return 0
 
 
-def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _config_path(args: argparse.Namespace) -> Path:
     path = args.config or config.DEFAULT_PATH
     if args.config is None and not path.is_file():
         raise GenError(f"{path}: not found; run from the project root or pass --config")
-    report = sync.run(config.load(path), check=args.check, out=out)
-    _notes(report.notes, err)
-    for stale in report.stale:
-        verb = "is stale" if args.check else "written"
-        print(f"xrd-gen: {sync.display(stale)} {verb}", file=err)
-    for orphan in report.orphans:
+    return path
+
+
+def _sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    result = sync.run(config.load(_config_path(args)), check=args.check, out=out)
+    _notes(result.notes, err)
+    changes: list[compat.Change] = []
+    for stale in result.stale:
+        shown = sync.display(stale)
+        print(f"xrd-gen: {shown} {'is stale' if args.check else 'written'}", file=err)
+        found = result.changes.get(stale, [])
+        if found is None:
+            print(f"xrd-gen: {shown}: not an XRD that can be compared", file=err)
+        elif not found and stale in result.changes:
+            print(f"xrd-gen: {shown}: no schema change (only the header's source hash)", file=err)
+        for change in found or []:
+            print(f"xrd-gen: {shown}: {change.line()}", file=err)
+        changes += found or []
+    if changes:
+        print(f"xrd-gen: verdict: {compat.verdict(changes)}", file=err)
+    for orphan in result.orphans:
         verb = (
             "is generated but no longer in the config" if args.check else "removed (not in config)"
         )
         print(f"xrd-gen: {sync.display(orphan)} {verb}", file=err)
-    if args.check and not report.clean:
+    if args.check and not result.clean:
         print(f"xrd-gen: run `{sync.REGENERATE}` (make xrd) and commit the result", file=err)
         return EXIT_STALE
     return 0
+
+
+def _diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    found = compare.compare(args.old, args.new, args.config)
+    _notes(found.notes, err)
+    for change in found.changes:
+        print(change.line(), file=out)
+    print(f"verdict: {compat.verdict(found.changes)}", file=out)
+    return EXIT_BREAKING if found.breaking else 0
+
+
+def _follow(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
+    outcome = follow.follow(_config_path(args), args.source, args.commit, write=not args.check)
+    for line in report.lines(outcome):
+        print(line, file=out)
+    if args.body is not None:
+        write_atomic(args.body, report.body(outcome))
+    if args.outputs is not None:
+        try:
+            report.outputs(outcome, args.outputs)
+        except OSError as exc:
+            raise GenError(f"--outputs {args.outputs}: cannot write: {exc.strerror}") from None
+    return EXIT_STALE if args.check and outcome.changed else 0
+
+
+COMMANDS = {"generate": _generate, "sync": _sync, "diff": _diff, "follow": _follow}
 
 
 def main(
@@ -168,7 +240,7 @@ def main(
     err = err or sys.stderr
     try:
         args = build_parser().parse_args(argv)
-        return (_generate if args.command == "generate" else _sync)(args, out, err)
+        return COMMANDS[args.command](args, out, err)
     except (GenError, _UsageError) as exc:
         print(f"xrd-gen: error: {exc}", file=err)
         return EXIT_ERROR

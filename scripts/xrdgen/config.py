@@ -8,8 +8,11 @@ Format (camelCase keys; every key of an entry is a `generate` flag, see docs/xrd
         kind: XWidget
         ...
 
+    upstream: {repository: o/r, path: p/crd.yaml, commit: <sha>, sha256: <hex>, crd: ../crd/x.yaml}
+
 Paths (`crd`, `output`) are relative to the config file, so `xrd-gen sync` gives the same
-result from any working directory.
+result from any working directory. `upstream` (optional) says where the CRD file comes from
+(see ``upstream``); an entry's `omittedSpecFields` says why a CRD spec field is not exposed.
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
+from scripts.xrdgen import upstream
 from scripts.xrdgen.options import GenError, XRDOptions, one_line
 from scripts.xrdgen.source import read_documents
 
 DEFAULT_PATH = Path("xrd/xrd-gen.yaml")
-_TOP_KEYS = ("defaults", "xrds")
+_TOP_KEYS = ("defaults", "xrds", "upstream")
 
 
 class Entry(XRDOptions):
     """One XRD to keep in sync: the generate options plus the file it lives in."""
 
     output: Path
+    # CRD spec fields deliberately not exposed (with `specFields`), each with the reason sync
+    # repeats whenever it notes the field; a field neither listed nor explained is noted too.
+    omitted_spec_fields: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Config:
 
     path: Path
     entries: tuple[Entry, ...]
+    upstream: upstream.Upstream | None = None
 
 
 def _mapping(value: Any, what: str) -> dict[str, Any]:
@@ -55,7 +63,9 @@ def load(path: Path) -> Config:
     top = _mapping(docs[0], str(path))
     unknown = sorted(set(top) - set(_TOP_KEYS))
     if unknown:
-        raise GenError(f"{path}: unknown key(s) {', '.join(unknown)} (expected: defaults, xrds)")
+        raise GenError(
+            f"{path}: unknown key(s) {', '.join(unknown)} (expected: {', '.join(_TOP_KEYS)})"
+        )
     raw_defaults = top.get("defaults")
     defaults = _mapping({} if raw_defaults is None else raw_defaults, f"{path}: defaults")
     raw = top.get("xrds")
@@ -73,7 +83,20 @@ def load(path: Path) -> Config:
             entry.model_copy(update={"crd": base / entry.crd, "output": base / entry.output})
         )
     _unique(path, entries)
-    return Config(path=path, entries=tuple(entries))
+    _omissions(path, entries)
+    block = upstream.parse(top["upstream"], path) if "upstream" in top else None
+    return Config(path=path, entries=tuple(entries), upstream=block)
+
+
+def _omissions(path: Path, entries: list[Entry]) -> None:
+    for i, entry in enumerate(entries):
+        for name, reason in entry.omitted_spec_fields.items():
+            if name in entry.spec_fields:
+                raise GenError(
+                    f"{path}: xrds[{i}].omittedSpecFields.{name}: also listed in specFields"
+                )
+            if not reason.strip():
+                raise GenError(f"{path}: xrds[{i}].omittedSpecFields.{name}: give the reason")
 
 
 def _unique(path: Path, entries: list[Entry]) -> None:

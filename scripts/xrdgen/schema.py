@@ -12,6 +12,7 @@ writes before the reconciler has set a phase).
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Result:
 
     schema: Schema
     notes: list[str] = field(default_factory=list)
+    # Top-level spec fields of the CRD the XRD does not expose (`spec_fields` narrows): sync
+    # names each one, so a field upstream adds is never dropped without a word.
+    left_out: list[str] = field(default_factory=list)
 
 
 def _mapping(node: Any, where: str) -> Schema:
@@ -78,15 +82,24 @@ def _refuse_hidden_references(rules: Iterable[Schema], where: str, visible: Sche
             )
 
 
+def unknown_fields(flag: str, part: str, fields: tuple[str, ...], props: Schema) -> None:
+    """Refuse fields the CRD's `part` does not have, suggesting close names (a typo never
+    silently becomes a different XRD)."""
+    unknown = [f for f in fields if f not in props]
+    if not unknown:
+        return
+    close = sorted({m for f in unknown for m in difflib.get_close_matches(f, list(props), n=3)})
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise GenError(
+        f"{flag} {', '.join(unknown)}: not a property of the CRD's {part} "
+        f"({hint}has: {', '.join(sorted(props)) or 'none'})"
+    )
+
+
 def _spec(crd_spec: Schema, fields: tuple[str, ...], notes: list[str]) -> Schema:
     props = _mapping(crd_spec.get("properties") or {}, "spec.properties")
     if fields:
-        unknown = [f for f in fields if f not in props]
-        if unknown:
-            raise GenError(
-                f"--spec-field {', '.join(unknown)}: not a property of the CRD's spec "
-                f"(has: {', '.join(sorted(props)) or 'none'})"
-            )
+        unknown_fields("--spec-field", "spec", fields, props)
         if len(set(fields)) != len(fields):
             raise GenError(f"--spec-field: listed twice: {', '.join(fields)}")
         props = {name: props[name] for name in fields}
@@ -122,7 +135,7 @@ def _spec(crd_spec: Schema, fields: tuple[str, ...], notes: list[str]) -> Schema
     return out
 
 
-def _status(crd_status: Schema | None, fields: tuple[str, ...], kind: str) -> Schema | None:
+def _status(crd_status: Schema | None, fields: tuple[str, ...]) -> Schema | None:
     if not fields:
         return None
     if len(set(fields)) != len(fields):
@@ -130,15 +143,10 @@ def _status(crd_status: Schema | None, fields: tuple[str, ...], kind: str) -> Sc
     source = _mapping(
         _mapping(crd_status or {}, "status").get("properties") or {}, "status.properties"
     )
-    props: Schema = {}
-    for name in fields:
-        if name in source:
-            props[name] = copy.deepcopy(_mapping(source[name], f"status.{name}"))
-        else:
-            props[name] = {
-                "type": "string",
-                "description": f"Projected from the {kind}'s status.{name}.",
-            }
+    # A projected field the CRD's status lacks would be a guess (it used to become a string):
+    # `--status-field phse` must fail like `--spec-field` does, not add a field nobody writes.
+    unknown_fields("--status-field", "status", fields, source)
+    props = {name: copy.deepcopy(_mapping(source[name], f"status.{name}")) for name in fields}
     # Never `required`: Crossplane writes the XR status (conditions) before any projection.
     return {"type": "object", "properties": props}
 
@@ -185,7 +193,6 @@ def _root_notes(root: Schema, props: Schema) -> list[str]:
 def build(
     crd_schema: Schema,
     *,
-    kind: str,
     spec_fields: tuple[str, ...] = (),
     status_fields: tuple[str, ...] = (),
     description: str | None = None,
@@ -209,7 +216,7 @@ def build(
         if name in spec["properties"]:
             raise GenError(f"spec.{name}: declared by the CRD and added by an xrd-gen option")
         spec["properties"][name] = copy.deepcopy(extra)
-    status = _status(props.get("status"), status_fields, kind)
+    status = _status(props.get("status"), status_fields)
 
     out: Schema = {"type": "object"}
     text = description if description is not None else root.get("description")
@@ -233,4 +240,6 @@ def build(
     if status is not None:
         properties["status"] = status
     out["properties"] = properties
-    return Result(schema=out, notes=notes)
+    crd_fields = _mapping(props["spec"], "spec").get("properties") or {}
+    left_out = sorted(set(crd_fields) - set(spec["properties"]))
+    return Result(schema=out, notes=notes, left_out=left_out)

@@ -48,7 +48,7 @@ class Source:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _yaml_problem(err: yaml.YAMLError) -> str:
+def yaml_problem(err: yaml.YAMLError) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     return f"{problem} (line {mark.line + 1})" if mark is not None else problem
@@ -64,7 +64,7 @@ def read_documents(path: Path) -> list[Any]:
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.YAMLError as err:
-        raise GenError(f"{path}: not valid YAML: {_yaml_problem(err)}") from None
+        raise GenError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
 
 
 def _describe(doc: Any) -> str:
@@ -133,6 +133,14 @@ def choose_version(path: Path, crd: dict[str, Any], version: str | None) -> tupl
 
 def load(path: Path, *, name: str | None = None, version: str | None = None) -> Source:
     """Read `path` and select the CRD and version the XRD will be derived from."""
-    crd = choose_crd(path, read_documents(path), name)
+    return from_document(path, read_documents(path), name=name, version=version)
+
+
+def from_document(
+    path: Path, docs: Any, *, name: str | None = None, version: str | None = None
+) -> Source:
+    """The same selection from documents already in memory (one CRD or a list of documents);
+    `path` only names them in messages and headers."""
+    crd = choose_crd(path, docs if isinstance(docs, list) else [docs], name)
     chosen, schema = choose_version(path, crd, version)
     return Source(path=path, crd=crd, version=chosen, schema=schema)
