@@ -1,27 +1,65 @@
-# Everything goes through .venv, created here from pinned dependencies: nothing relies on
-# what happens to be installed on the machine.
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
-VENV   := .venv
+# Everything goes through a venv created here from pinned dependencies: nothing relies on what
+# happens to be installed on the machine.
+#   make test                    default interpreter (python3.11, else python3), venv .venv
+#   make test PYTHON=python3.13  that interpreter (3.11 to 3.13) in its own venv, .venv-py3.13
+# A venv is rebuilt when its interpreter changes. Under pyenv, `python3.12` is a shim that runs
+# only when 3.12 is pyenv's active version: the installed 3.12 is then asked for by name.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   ?= .venv
+endif
+PY := $(shell p='$(PYTHON)'; \
+	if "$$p" -c '' 2>/dev/null; then "$$p" -c 'import sys; print(sys.executable)'; \
+	elif command -v pyenv >/dev/null 2>&1; then \
+		v=$$(pyenv versions --bare 2>/dev/null | grep -x "$$(echo "$$p" | sed 's/.*python//')[.0-9]*" | tail -n 1); \
+		[ -z "$$v" ] || PYENV_VERSION=$$v pyenv which "$$(basename "$$p")" 2>/dev/null; fi)
+PY_VERSION := $(if $(PY),$(shell '$(PY)' -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
+VENV   ?= .venv-py$(PY_VERSION)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# requirements*.txt: one lock for Python 3.11 to 3.13, with hashes (Konflux prefetches from it).
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make requirements'
+DOCKERFILES := Dockerfile Dockerfile.konflux Dockerfile.tasks
 
-.PHONY: setup lint format test xrd xrd-check deploy-check deploy-pin demo bench soak clean
+.PHONY: setup lint format test requirements wheel-check xrd xrd-check deploy-check deploy-pin demo \
+	bench soak clean FORCE
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Records which interpreter built the venv; a different one (or none yet) starts it afresh.
+$(VENV)/.python: FORCE
+	@[ -n '$(PY)' ] || { echo "make: no Python interpreter '$(PYTHON)' (pyenv versions: $$(pyenv versions --bare 2>/dev/null | tr '\n' ' '))"; exit 1; }
+	@case '$(PY_VERSION)' in 3.11|3.12|3.13) ;; *) echo "make: Python 3.11 to 3.13 is required, $(PY) is $(PY_VERSION)"; exit 1;; esac
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(PY)' ]; then \
+		echo "creating $(VENV) with $(PY) ($(PY_VERSION))"; \
+		rm -rf $(VENV) && '$(PY)' -m venv $(VENV) && echo '$(PY)' > $@; fi
+
+# The runtime dependencies come from the lock, hash-checked, as in the images; then the function
+# and the tools (scripts/pyproject.toml, with the test and lint dependencies), both editable.
+$(STAMP): $(VENV)/.python pyproject.toml scripts/pyproject.toml requirements.txt
+	$(PIP) install --require-hashes -r requirements.txt
+	$(PIP) install -e . -e 'scripts[dev]'
 	@touch $@
 
-setup: $(STAMP) ## create .venv with the pinned dependencies
+setup: $(STAMP) ## create the venv with the pinned dependencies
 
-lint: setup ## ruff lint + format check
+lint: setup ## ruff lint + format check, hadolint on the Dockerfiles, actionlint on the workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint $(DOCKERFILES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/actionlint
 
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+requirements: setup ## lock requirements.txt and requirements-build.txt from pyproject.toml (needs the index)
+	$(UV_COMPILE) pyproject.toml -o requirements.txt
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(UV_COMPILE) - -o requirements-build.txt
+
+wheel-check: setup ## the runtime wheel, alone in a clean venv of PYTHON, answers a RunFunction
+	$(BIN)/python -m scripts.wheel_check --python '$(PY)'
 
 xrd: setup ## regenerate xrd/ from crd/
 	$(BIN)/xrd-gen sync
@@ -47,5 +85,7 @@ bench: setup ## benchmark against the no-op floor (ratios, JSON line last)
 soak: setup ## long run at c=16; SOAK_SECONDS overrides the default 600
 	$(BIN)/fn-bench soak --seconds $${SOAK_SECONDS:-600}
 
+FORCE:
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf .venv .venv-py* .pytest_cache .ruff_cache .hypothesis build *.egg-info scripts/*.egg-info

@@ -35,3 +35,20 @@ def function_target() -> Iterator[str]:
 
     with FunctionProcess() as fn:
         yield fn.address
+
+
+@pytest.fixture(scope="session")
+def functions_file(tmp_path_factory: pytest.TempPathFactory, function_target: str) -> str:
+    """examples/functions.yaml pointed at the session's function (for xp-render and for
+    `crossplane render`, which reaches a Development-runtime function at that target)."""
+    import yaml
+
+    from scripts.examples import FUNCTIONS
+    from scripts.render.runner import ANNOTATION_TARGET
+
+    fns = list(yaml.safe_load_all((ROOT / FUNCTIONS).read_text(encoding="utf-8")))
+    for fn in fns:
+        fn["metadata"]["annotations"][ANNOTATION_TARGET] = function_target
+    path = tmp_path_factory.mktemp("functions") / "functions.yaml"
+    path.write_text(yaml.safe_dump_all(fns), encoding="utf-8")
+    return str(path)

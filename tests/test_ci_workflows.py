@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import ROOT
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 
@@ -28,12 +34,37 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-z][a-z-]*):", text, flags=re.MULTILINE))
 
 
-def test_tests_run_make_test_on_pushes_and_pull_requests() -> None:
+def step(doc: dict[str, Any], job: str, uses: str) -> dict[str, Any]:
+    """The one step of `job` that uses an action whose reference starts with `uses`."""
+    (found,) = [s for s in doc["jobs"][job]["steps"] if s.get("uses", "").startswith(uses)]
+    return found
+
+
+def supported_pythons() -> list[str]:
+    """The Pythons pyproject.toml declares (classifiers), each admitted by requires-python."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    versions = [
+        c.rsplit(" :: ", 1)[1]
+        for c in project["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
+    assert all(SpecifierSet(project["requires-python"]).contains(v) for v in versions)
+    return versions
+
+
+def test_supported_pythons_are_311_to_313() -> None:
+    assert supported_pythons() == ["3.11", "3.12", "3.13"]
+
+
+def test_tests_run_make_test_on_pushes_and_pull_requests_for_each_python() -> None:
     doc = workflow("test.yml")
     assert {"push", "pull_request"} <= set(doc["on"])
-    assert "make test" in runs(doc, "test")
-    (python,) = [s for s in doc["jobs"]["test"]["steps"] if "setup-python" in s.get("uses", "")]
-    assert python["with"]["python-version"] == "3.11"  # pyproject: requires-python 3.11
+    job = doc["jobs"]["test"]
+    assert job["strategy"]["matrix"]["python"] == supported_pythons()
+    (python,) = [s for s in job["steps"] if "setup-python" in s.get("uses", "")]
+    assert python["with"]["python-version"] == "${{ matrix.python }}"
+    assert 'make test PYTHON="python${{ matrix.python }}"' in runs(doc, "test")
+    assert 'make wheel-check PYTHON="python${{ matrix.python }}"' in runs(doc, "test")
 
 
 def test_crd_changes_are_checked_on_prs_and_synced_by_pr_on_main() -> None:
@@ -112,3 +143,139 @@ def test_only_the_upstream_workflow_commits_crd() -> None:
                 if "create-pull-request" in step.get("uses", ""):
                     committing[path.name] = step["with"]["add-paths"].split()
     assert committing == {"xrd-sync.yml": ["xrd/"], "xrd-upstream.yml": ["crd/", "xrd/"]}
+
+
+# The release path (.github/workflows/release.yml) -------------------------------------------
+
+
+def test_release_builds_on_prs_and_pushes_on_main_and_tags() -> None:
+    doc = workflow("release.yml")
+    assert doc["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert "pull_request" in doc["on"]
+    assert doc["permissions"] == {"contents": "read"}
+    push = doc["jobs"]["push"]
+    assert push["if"] == "github.event_name != 'pull_request'"
+    assert set(push["needs"]) == {"build", "examples"}
+    assert push["permissions"] == {"contents": "read", "packages": "write"}
+
+
+def test_release_builds_one_image_and_package_per_architecture() -> None:
+    doc = workflow("release.yml")
+    build = doc["jobs"]["build"]
+    assert build["strategy"]["matrix"]["arch"] == ["amd64", "arm64"]
+    image = step(doc, "build", "docker/build-push-action@")["with"]
+    assert image["platforms"] == "linux/${{ matrix.arch }}"
+    assert image["target"] == "image"  # the Dockerfile's runtime stage
+    assert image["outputs"] == "type=docker,dest=runtime-${{ matrix.arch }}.tar"
+    [xpkg] = [r for r in runs(doc, "build") if "xpkg build" in r]
+    for flag in (
+        "--package-root=package",
+        "--embed-runtime-image-tarball=runtime-${{ matrix.arch }}.tar",
+        "--package-file=${{ matrix.arch }}.xpkg",
+    ):
+        assert f" {flag}" in xpkg
+    assert step(doc, "build", "actions/upload-artifact@")["with"]["path"] == "*.xpkg"
+
+
+def test_release_pushes_both_architectures_as_one_tag_versioned_from_git() -> None:
+    doc = workflow("release.yml")
+    [version] = [r for r in runs(doc, "push") if "XPKG_VERSION=" in r]
+    assert "GITHUB_REF_NAME" in version  # a tag is its own version
+    assert "git rev-parse --short=12 HEAD" in version  # otherwise a pseudo-version
+    [push] = [r for r in runs(doc, "push") if "xpkg push" in r]
+    assert "--package-files amd64.xpkg,arm64.xpkg" in push
+    assert '"$XPKG:$XPKG_VERSION"' in push
+    assert step(doc, "push", "docker/login-action@")["with"]["registry"] == "ghcr.io"
+
+
+def test_release_checks_the_examples_with_the_real_crossplane_cli_first() -> None:
+    doc = workflow("release.yml")
+    step(doc, "examples", "./.github/actions/setup-crossplane")
+    [tests] = [r for r in runs(doc, "examples") if "pytest" in r]
+    assert "tests/test_examples.py" in tests  # crossplane render vs the xp-render goldens
+    assert "tests/test_examples_crossplane.py" in tests  # crossplane beta validate
+    assert "grep -q '^SKIPPED'" in tests  # a skipped CLI test fails the job
+
+
+def test_crossplane_cli_is_pinned_to_a_release_with_dockerless_render() -> None:
+    action = yaml.safe_load((ROOT / ".github/actions/setup-crossplane/action.yml").read_text())
+    version = Version(action["inputs"]["version"]["default"].lstrip("v"))
+    # From v2.3 `crossplane render` is `crossplane composition render`, run in a container.
+    assert Version("2.0") <= version < Version("2.3")
+    [install] = action["runs"]["steps"]
+    assert re.fullmatch(
+        r"https://raw\.githubusercontent\.com/crossplane/crossplane/[0-9a-f]{40}/install\.sh",
+        install["env"]["INSTALL_SH"],
+    )
+
+
+# Make: one venv per interpreter, linters in `make lint` -------------------------------------
+
+
+def _make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "VENV", "MAKEFLAGS")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_each_interpreter_gets_its_own_venv_and_the_default_keeps_dot_venv() -> None:
+    minor = "{}.{}".format(*sys.version_info[:2])
+    given = _make("-n", "setup", f"PYTHON={sys.executable}")
+    assert f"creating .venv-py{minor} with {sys.executable} ({minor})" in given.stdout
+    default = _make("-n", "setup")
+    assert re.search(r"creating \.venv with \S+ \(3\.1[1-3]\)", default.stdout), default.stdout
+
+
+def test_unsupported_interpreter_is_refused_in_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "python3.9"
+    fake.write_text(
+        '#!/bin/sh\ncase "$2" in *executable*) echo "$0";; *version_info*) echo 3.9;; esac\n'
+    )
+    fake.chmod(0o755)
+    done = _make("setup", f"PYTHON={fake}", f"VENV={tmp_path / 'venv'}")
+    assert done.returncode != 0
+    assert f"make: Python 3.11 to 3.13 is required, {fake} is 3.9" in done.stdout
+    assert not (tmp_path / "venv").exists()
+
+
+def test_lint_runs_hadolint_on_every_dockerfile_and_actionlint() -> None:
+    text = (ROOT / "Makefile").read_text()
+    [listed] = re.findall(r"^DOCKERFILES := (.*)$", text, flags=re.MULTILINE)
+    assert sorted(listed.split()) == sorted(p.name for p in ROOT.glob("Dockerfile*"))
+    lint = text.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/hadolint $(DOCKERFILES)" in lint
+    assert "$(BIN)/actionlint" in lint
+
+
+def _linter(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_hadolint_fails_a_dockerfile_that_breaks_its_rules(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM ubuntu:latest\nRUN apt-get install curl\n")
+    done = subprocess.run(
+        [_linter("hadolint"), str(bad)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert "DL3007" in done.stdout  # latest tag
+
+
+def test_actionlint_fails_a_broken_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    needs: [missing]\n"
+        "    steps:\n      - run: echo ${{ matrix.nope }}\n"
+    )
+    done = subprocess.run(
+        [_linter("actionlint"), str(bad)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert "missing" in done.stdout

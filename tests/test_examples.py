@@ -24,7 +24,6 @@ import yaml
 
 from scripts import examples
 from scripts.render import cli
-from scripts.render.runner import ANNOTATION_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = examples.load()
@@ -41,17 +40,6 @@ FAKE_KUBECONFIG_HOST = "api.ci-op-fake0001.example.invalid"
 
 def _ids(case: examples.Case) -> str:
     return case.name
-
-
-@pytest.fixture(scope="module")
-def functions_file(tmp_path_factory: pytest.TempPathFactory, function_target: str) -> str:
-    """examples/functions.yaml pointed at the session's function."""
-    fns = list(yaml.safe_load_all((ROOT / examples.FUNCTIONS).read_text(encoding="utf-8")))
-    for fn in fns:
-        fn["metadata"]["annotations"][ANNOTATION_TARGET] = function_target
-    path = tmp_path_factory.mktemp("functions") / "functions.yaml"
-    path.write_text(yaml.safe_dump_all(fns), encoding="utf-8")
-    return str(path)
 
 
 @pytest.fixture(scope="module")
