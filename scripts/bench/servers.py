@@ -1,6 +1,6 @@
-"""Start the project's function and the no-op floor as processes on loopback; stop them by PID.
+"""Start the bench's servers (project, no-op floor, copy-only yardstick) on loopback; stop by PID.
 
-Both are launched the same way (`python -c "from <module> import cli; cli()" --insecure
+All are launched the same way (`python -c "from <module> import cli; cli()" --insecure
 --address 127.0.0.1:<free port>`), so start-up and serving differ only by the function.
 """
 
@@ -23,6 +23,7 @@ from scripts.bench import pinning, procstat
 
 PROJECT = "function.main"
 FLOOR = "scripts.bench.noop"
+COPY_ONLY = "scripts.bench.copyonly"
 METHOD = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
@@ -36,7 +37,8 @@ def free_port() -> int:
     """A loopback port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def command(
@@ -162,7 +164,7 @@ def first_call(server: Server, payload: bytes, deadline: float) -> bytes:
                 break
         time.sleep(0.002)
     with grpc.insecure_channel(server.target) as channel:
-        call = channel.unary_unary(METHOD)
+        call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(METHOD)
         try:
             return call(payload, timeout=max(deadline - time.monotonic(), 1.0), wait_for_ready=True)
         except grpc.RpcError as err:
