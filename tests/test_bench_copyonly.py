@@ -11,11 +11,12 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crossplane.function import response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 
 from function import fn
 from scripts.bench import copyonly, load, payloads, servers, verify
@@ -34,8 +35,8 @@ def _answer(data: bytes) -> fnv1.RunFunctionResponse:
     return asyncio.run(copyonly.CopyOnlyRunner().RunFunction(req))
 
 
-def _as_dict(struct: object) -> dict[str, object]:
-    return json_format.MessageToDict(struct)  # type: ignore[arg-type]
+def _as_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return json_format.MessageToDict(struct)
 
 
 @pytest.mark.parametrize("scenario", payloads.SCENARIOS)

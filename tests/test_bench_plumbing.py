@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import json_format
 
 from function import fn
 from scripts.bench import cli, load, measure, payloads, procstat, stats, verify
@@ -114,7 +115,7 @@ def test_every_payload_is_distinct_and_composes(scenario: str) -> None:
             assert token.encode() not in data
         req = fnv1.RunFunctionRequest.FromString(data)
         assert req.meta.tag == tag
-        meta = req.observed.composite.resource["metadata"]
+        meta = json_format.MessageToDict(req.observed.composite.resource)["metadata"]
         names.add(meta["name"])
         versions.add(meta["resourceVersion"])
         rsp = _compose(data)

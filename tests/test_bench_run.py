@@ -166,12 +166,12 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = measure.Settings(xrd_runs=2)
-    monkeypatch.setattr(runner.sys, "executable", str(tmp_path / "absent" / "python"))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(tmp_path / "absent" / "python"))
     assert runner.xrd_gen(settings, lambda _m: None)["status"] == "unavailable"
 
     good = tmp_path / "good"
     good.mkdir()
-    monkeypatch.setattr(runner.sys, "executable", str(_tool(good, "exit 0")))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(_tool(good, "exit 0")))
     timing = runner.xrd_gen(settings, lambda _m: None)
     assert timing["status"] == "ok"
     assert timing["runs"] == 2
@@ -180,6 +180,6 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     bad = tmp_path / "bad"
     bad.mkdir()
     failing = _tool(bad, "echo 'xrd/ is stale' >&2; exit 1")
-    monkeypatch.setattr(runner.sys, "executable", str(failing))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(failing))
     failed = runner.xrd_gen(settings, lambda _m: None)
     assert failed == {"status": "unavailable", "reason": "xrd/ is stale"}
