@@ -79,7 +79,7 @@ test: lint xrd-check deploy-check ## lint, drift check, deploy check and the who
 demo: setup ## render the built-in example (Ready phase) through the function
 	@$(BIN)/python -m scripts.demo
 
-bench: setup ## benchmark against the no-op floor (ratios, JSON line last)
+bench: setup ## benchmark against the copy-only yardstick and the no-op floor (ratios, JSON last)
 	$(BIN)/fn-bench
 
 soak: setup ## long run at c=16; SOAK_SECONDS overrides the default 600

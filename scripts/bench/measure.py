@@ -20,8 +20,8 @@ from scripts.bench import load, payloads, pinning, servers, stats, verify
 
 Log = Callable[[str], None]
 T = TypeVar("T")
-# The servers of the A/B/C rounds: name, module, the contract their responses are checked by.
-AB_SERVERS: tuple[tuple[str, str, verify.Kind], ...] = (
+# The servers of the measured rounds: name, module, the contract their responses are checked by.
+ROUND_SERVERS: tuple[tuple[str, str, verify.Kind], ...] = (
     ("floor", servers.FLOOR, "floor"),
     ("copy-only", servers.COPY_ONLY, "copy-only"),
     ("project", servers.PROJECT, "project"),
@@ -30,10 +30,10 @@ AB_SERVERS: tuple[tuple[str, str, verify.Kind], ...] = (
 
 @dataclasses.dataclass
 class Settings:
-    """What to run; the defaults keep `make bench` near one minute on 2 cores."""
+    """What to run; the defaults keep `make bench` near three minutes on 2 cores."""
 
     calls: int = 2000  # per server per round
-    rounds: int = 6  # A/B rounds per (scenario, concurrency)
+    rounds: int = 6  # rounds per (scenario, concurrency); 6 = every order of the three once
     concurrency: tuple[int, ...] = (1, 16)
     scenarios: tuple[str, ...] = payloads.SCENARIOS
     cold_starts: int = 9
@@ -131,8 +131,11 @@ class Results:
 
 
 def turn_order(items: Sequence[T], number: int) -> tuple[T, ...]:
-    """The order of round `number`: all permutations in turn, so each item is first, middle
-    and last equally often over len(items)! rounds (A/B, B/A for two)."""
+    """The order of round `number`: every permutation in turn (A/B, B/A for two items).
+
+    Over len(items)! rounds each item is first, middle and last equally often, so a machine
+    that drifts within a round charges no server more than another.
+    """
     orders = list(itertools.permutations(items))
     return orders[number % len(orders)]
 
@@ -185,7 +188,7 @@ def ab_rounds(settings: Settings, results: Results, log_dir: Path, log: Log) -> 
     with contextlib.ExitStack() as stack:
         trio = [
             (stack.enter_context(servers.running(name, module, first, log_dir=log_dir)), kind)
-            for name, module, kind in AB_SERVERS
+            for name, module, kind in ROUND_SERVERS
         ]
         started = {server.name: server for server, _ in trio}
         project = started["project"]
