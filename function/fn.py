@@ -1,16 +1,16 @@
 """The composition function: one step that replaces upstream's five-step pipeline.
 
 This module only orchestrates; each concern lives in its own module (input, observed,
-requirements, mapping, credentials, status, readiness, names). The one rule that shapes the
-flow: desired state is authoritative, so once `ec`, `credentials` or `connection-secret` has
-been observed, every non-FATAL response contains it (re-emitted as observed when it cannot be
-computed this time). Anything that must fail fails with a FATAL result, which makes Crossplane
-apply nothing from the call.
+requirements, mapping, credentials, status, readiness, names, tenant). The one rule that
+shapes the flow: desired state is authoritative, so once `ec`, `credentials` or
+`connection-secret` has been observed, every non-FATAL response contains it (re-emitted as
+observed when it cannot be computed this time); the one exception is an Observe-only
+`credentials` Object on an EphemeralCluster of another tenant (`_keep_observed`). Anything
+that must fail fails with a FATAL result, which makes Crossplane apply nothing from the call.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import traceback
 
@@ -25,11 +25,11 @@ from function import (
     config,
     credentials,
     mapping,
-    names,
     observed,
     readiness,
     requirements,
     status,
+    tenant,
 )
 from function.errors import FatalError
 from function.requirements import Source
@@ -71,47 +71,13 @@ def _envcfg_condition(
     status.condition(rsp, status.ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
 
 
-def _tenant(
-    xr: observed.Composite, ec: observed.EphemeralCluster | None
-) -> tuple[observed.Composite, status.Problem | None]:
-    """The XR facts with a checked tenant, and why credentials are withheld (None: they are not).
-
-    Credentials reach an XR only from an EphemeralCluster annotated for the XR's own tenant:
-    an observed EC whose konflux-tenant annotation is another tenant's, or an XR that has no
-    tenant at all, gets none (defence in depth: v2 names cannot collide, see names.ec_name).
-    The EC itself is always kept (dropping it would delete someone's cluster); an XR without a
-    tenant keeps the annotation the EC carries, so nothing on app.ci is rewritten.
-    """
-    if xr.tenant:
-        names.check_label(xr.tenant, xr.tenant_field, "tenant namespace")
-        if ec is None or ec.tenant == xr.tenant:
-            return xr, None
-        return xr, status.Problem(
-            "TenantMismatch",
-            f"the EphemeralCluster on app.ci is annotated for another tenant (its "
-            f"{observed.TENANT} annotation is not {xr.tenant!r}); its credentials are not "
-            "delivered to this XR",
-        )
-    if ec is None or not ec.tenant:
-        raise FatalError(
-            xr.tenant_field,
-            "the XR has no tenant namespace (no claimRef namespace, no "
-            f"{observed.CLAIM_NAMESPACE_LABEL} label); create it through a claim",
-        )
-    return dataclasses.replace(xr, tenant=ec.tenant), status.Problem(
-        "TenantUnknown",
-        f"the XR has no tenant namespace ({xr.tenant_field}), so the EphemeralCluster's "
-        "tenant cannot be verified; its credentials are not delivered",
-    )
-
-
 def _keep_observed(
     req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse, *, withheld: bool, tear_down: bool
 ) -> None:
     """Re-emit every owned resource that was observed but is not in the desired state.
 
     A kept `ec` says `tearDownCluster: true` once teardown was requested or sent. While
-    credentials are withheld (`_tenant`) a kept v2 `connection-secret` loses its data
+    credentials are withheld (`tenant.check`) a kept v2 `connection-secret` loses its data
     (Crossplane applies composed resources with server-side apply, so the keys go), and an
     Observe-only `credentials` Object is dropped: Crossplane deletes it and, by garbage
     collection, the connection Secret it filled; app.ci's Secret is untouched
@@ -139,7 +105,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     xr = observed.composite(req)
     ec = observed.ephemeral_cluster(req)
     sent = observed.applied(req)
-    xr, withheld = _tenant(xr, ec)
+    xr, withheld = tenant.check(xr, ec)
     if xr.v2:
         mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
     shown = observed.composite_condition_types(req)

@@ -94,6 +94,8 @@ class World:
             ready_phase_lag=ready_phase_lag,
         )
         self.checks: list[Check] = []
+        #: Fault: provider-kubernetes is not running (pod restarting, app.ci unreachable).
+        self.provider_down = False
         self.control.create(load("examples/environmentconfig.yaml"))
 
     def _call(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
@@ -119,7 +121,8 @@ class World:
         if self.claims is not None:
             self.claims.reconcile(self.tick)
         self.composite.reconcile(self.tick)
-        self.provider.reconcile(self.tick)
+        if not self.provider_down:
+            self.provider.reconcile(self.tick)
         self.reconciler.reconcile(self.tick)
         for check in self.checks:
             check(self)
@@ -248,6 +251,17 @@ class World:
     def remove_environment_config(self) -> None:
         """Fault: the platform's EnvironmentConfig disappears."""
         self.control.delete(*ENVCFG[:2], ENVCFG[2])
+
+    def stop_provider(self) -> None:
+        """Fault: provider-kubernetes stops; Objects keep their spec, nothing reaches app.ci and
+        no `status.atProvider` changes until `start_provider`."""
+        self.provider_down = True
+
+    def start_provider(self) -> None:
+        """provider-kubernetes runs again: every Object is reconciled on its next pass as the
+        provider would after a restart (each is new to its controller)."""
+        self.provider_down = False
+        self.provider.forget()
 
     def restore_environment_config(self) -> None:
         """The platform puts its EnvironmentConfig back."""
