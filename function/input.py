@@ -52,11 +52,11 @@ class TTL(_Model):
 
     transitioning: Duration = Field(
         default=config.DEFAULT.ttl.transitioning,
-        description="TTL while the cluster is being requested, provisioned or torn down.",
+        description=("TTL while the cluster is being requested, provisioned or torn down; 1s-24h."),
     )
     steady: Duration = Field(
         default=config.DEFAULT.ttl.steady,
-        description="TTL once the cluster is usable, or finished (Deprovisioned/Failed).",
+        description="TTL once the cluster is usable or finished (Deprovisioned, Failed); 1s-24h.",
     )
 
     @pydantic.field_validator("transitioning", "steady")

@@ -97,10 +97,6 @@ class ProviderKubernetes:
                     self.reconciles += 1
                     self._one(obj)
 
-    def forget(self) -> None:
-        """A restarted provider: its controller queues every Object afresh (informer resync)."""
-        self._seen.clear()
-
     def _remote_version(self, obj: dict[str, Any]) -> str:
         api, kind, namespace, name = key_of(self._target(obj))
         remote = self.remote.get(api, kind, name, namespace)

@@ -253,15 +253,14 @@ class World:
         self.control.delete(*ENVCFG[:2], ENVCFG[2])
 
     def stop_provider(self) -> None:
-        """Fault: provider-kubernetes stops; Objects keep their spec, nothing reaches app.ci and
-        no `status.atProvider` changes until `start_provider`."""
+        """Fault: provider-kubernetes is down (pod restarting, app.ci unreachable): Crossplane
+        keeps applying Objects, nothing reaches app.ci, no `status.atProvider` changes."""
         self.provider_down = True
 
     def start_provider(self) -> None:
-        """provider-kubernetes runs again: every Object is reconciled on its next pass as the
-        provider would after a restart (each is new to its controller)."""
+        """provider-kubernetes runs again; an Object whose spec changed meanwhile is reconciled
+        on its next pass (generation changed), the others on their poll interval."""
         self.provider_down = False
-        self.provider.forget()
 
     def restore_environment_config(self) -> None:
         """The platform puts its EnvironmentConfig back."""
