@@ -8,6 +8,7 @@ XR spec is never forwarded.
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -86,10 +87,12 @@ def _typed(struct: structs.Struct, key: str, field: str, kind: str) -> structs.V
     """The Value at `key` if it has the `kind` the function reads; None when absent or null;
     any other type is a FatalError naming `field` and both types."""
     value = struct.fields.get(key)
-    got = value.WhichOneof("kind") if value is not None else None
+    if value is None:
+        return None
+    got = value.WhichOneof("kind")
     if got == kind:
         return value
-    if got in (None, "null_value"):
+    if got is None or got == "null_value":
         return None
     raise FatalError(field, f"must be {_KINDS[kind]}, not {_KINDS[got]}")
 
@@ -106,15 +109,37 @@ def _required(struct: structs.Struct, key: str, field: str, kind: str) -> struct
 
 
 def _object(struct: structs.Struct, key: str, field: str) -> structs.Struct:
-    """The object at `key` (empty when absent or null); another type is a FatalError."""
-    value = _typed(struct, key, field, "struct_value")
-    return value.struct_value if value is not None else structs.Struct()
+    """The object at `key` (empty when absent or null); another type is a FatalError.
+
+    Hot path: a non-empty object needs no type check (only an object has fields).
+    """
+    value = struct.fields.get(key)
+    if value is None:
+        return structs.EMPTY
+    obj = value.struct_value  # an empty default unless the value is an object
+    if obj.fields:
+        return obj
+    found = _typed(struct, key, field, "struct_value")
+    return found.struct_value if found is not None else structs.EMPTY
 
 
 def _string(struct: structs.Struct, key: str, field: str) -> str:
-    """The string at `key` ("" when absent or null); another type is a FatalError."""
-    value = _typed(struct, key, field, "string_value")
-    return value.string_value if value is not None else ""
+    """The string at `key` ("" when absent or null); another type is a FatalError.
+
+    Hot path: a non-empty string needs no type check.
+    """
+    value = struct.fields.get(key)
+    if value is None:
+        return ""
+    text = value.string_value  # "" unless the value is a string
+    if text:
+        return text
+    _typed(struct, key, field, "string_value")
+    return ""
+
+
+_LABEL_FIELD = f"metadata.labels[{CLAIM_NAMESPACE_LABEL}]"
+_RUN_FIELDS = tuple((key, f"metadata.annotations[{key}]") for key in (PIPELINE_RUN, TASK_RUN))
 
 
 def composite(req: fnv1.RunFunctionRequest) -> Composite:
@@ -133,7 +158,6 @@ def composite(req: fnv1.RunFunctionRequest) -> Composite:
     ci_operator = _required(spec, "ciOperator", "spec.ciOperator", "struct_value")
     tear_value = _typed(spec, "tearDownCluster", "spec.tearDownCluster", "bool_value")
     tear_down = tear_value.bool_value if tear_value is not None else None
-    labels = _object(meta, "labels", "metadata.labels")
     if namespace:
         tenant, tenant_field = namespace, "metadata.namespace"
     else:
@@ -141,12 +165,13 @@ def composite(req: fnv1.RunFunctionRequest) -> Composite:
         tenant = _string(claim_ref, "namespace", "spec.claimRef.namespace")
         tenant_field = "spec.claimRef.namespace"
         if not tenant:
-            tenant_field = f"metadata.labels[{CLAIM_NAMESPACE_LABEL}]"
+            tenant_field = _LABEL_FIELD
+            labels = _object(meta, "labels", "metadata.labels")
             tenant = _string(labels, CLAIM_NAMESPACE_LABEL, tenant_field)
     annotations = _object(meta, "annotations", "metadata.annotations")
     runs = {}
-    for key in (PIPELINE_RUN, TASK_RUN):
-        value = _string(annotations, key, f"metadata.annotations[{key}]")
+    for key, field in _RUN_FIELDS:
+        value = _string(annotations, key, field)
         if value:
             runs[key] = value
     secret_ref = _object(spec, "writeConnectionSecretToRef", "spec.writeConnectionSecretToRef")
@@ -207,8 +232,7 @@ def ephemeral_cluster(req: fnv1.RunFunctionRequest) -> EphemeralCluster | None:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     """What the observed `ec` Object tells provider-kubernetes to apply: its spec, i.e. what
     Crossplane last applied from this function's desired state, synced to app.ci or not."""
 
@@ -221,12 +245,13 @@ def applied(req: fnv1.RunFunctionRequest) -> Applied | None:
     obj = resource(req, EC)
     if obj is None:
         return None
-    manifest = structs.sub(obj.resource, "spec", "forProvider", "manifest")
-    name = structs.string(manifest, "metadata", "name") or ""
-    tear = structs.field(manifest, "spec", "tearDownCluster")
+    # child/text/bool_value read another type as empty or false: no type checks needed here.
+    spec = structs.child(structs.child(obj.resource, "spec"), "forProvider")
+    manifest = structs.child(spec, "manifest")
+    tear = structs.child(manifest, "spec").fields.get("tearDownCluster")
     return Applied(
-        name=name,
-        tear_down=tear is not None and tear.WhichOneof("kind") == "bool_value" and tear.bool_value,
+        name=structs.text(structs.child(manifest, "metadata"), "name"),
+        tear_down=tear is not None and tear.bool_value,
     )
 
 

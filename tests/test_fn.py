@@ -368,7 +368,6 @@ LABEL = f"metadata.labels[{observed.CLAIM_NAMESPACE_LABEL}]"
         ("metadata.namespace", ["a"], "must be a string, not an array"),
         ("spec.claimRef", "team-a", "must be an object, not a string"),
         ("spec.claimRef.namespace", 1, "must be a string, not a number"),
-        ("metadata.labels", [], "must be an object, not an array"),
         ("metadata.annotations", "a=b", "must be an object, not a string"),
         (TASK, 7, "must be a string, not a number"),
         ("spec.writeConnectionSecretToRef", "s", "must be an object, not a string"),
@@ -383,9 +382,13 @@ def test_a_field_of_the_wrong_type_is_named_with_both_types(
 
 
 def test_a_label_of_the_wrong_type_is_named() -> None:
+    """Labels are read only without a claimRef (the tenant's fallback)."""
     xr = f.xr_v1(claim_ref=False)
     xr["metadata"]["labels"][observed.CLAIM_NAMESPACE_LABEL] = 1
     assert f.fatal_messages(f.run(f.request(xr))) == [f"{LABEL}: must be a string, not a number"]
+    xr["metadata"]["labels"] = []
+    wrong = ["metadata.labels: must be an object, not an array"]
+    assert f.fatal_messages(f.run(f.request(xr))) == wrong
 
 
 def test_absent_is_still_missing_and_null_optional_fields_are_absent() -> None:
