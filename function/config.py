@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 API_VERSION = "ephemeralcluster.fn.ci.openshift.org/v1beta1"
 KIND = "Input"
 
+#: The longest response TTL the input accepts: 24h. Crossplane caches a function's response
+#: for at most its `--xfn-cache-max-ttl`, default 24h (crossplane/crossplane v2.2.4,
+#: cmd/crossplane/core/core.go `XfnCacheMaxTTL`; internal/xfn/cached/cached_runner.go
+#: `FileBackedRunner.CacheFunction` clamps longer TTLs), and with realtime compositions it
+#: requeues the XR after the pipeline's shortest TTL (internal/controller/apiextensions/
+#: composite/reconciler.go `Reconciler.Reconcile`, `RequeueAfter: jitter(res.TTL)`): a longer
+#: TTL buys nothing and only delays the next look at a cluster. It is also far inside what a
+#: protobuf Duration (±10,000 years) and Go's time.Duration (~292 years, which `AsDuration`
+#: would silently saturate to) hold.
+TTL_MAX_SECONDS = 24 * 3600
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 

@@ -1,11 +1,12 @@
 """The composition function: one step that replaces upstream's five-step pipeline.
 
 This module only orchestrates; each concern lives in its own module (input, observed,
-requirements, mapping, credentials, status, readiness, names). The one rule that shapes the
-flow: desired state is authoritative, so once `ec`, `credentials` or `connection-secret` has
-been observed, every non-FATAL response contains it (re-emitted as observed when it cannot be
-computed this time). Anything that must fail fails with a FATAL result, which makes Crossplane
-apply nothing from the call.
+requirements, mapping, credentials, status, readiness, names, tenant). The one rule that
+shapes the flow: desired state is authoritative, so once `ec`, `credentials` or
+`connection-secret` has been observed, every non-FATAL response contains it (re-emitted as
+observed when it cannot be computed this time); the one exception is an Observe-only
+`credentials` Object on an EphemeralCluster of another tenant (`_keep_observed`). Anything
+that must fail fails with a FATAL result, which makes Crossplane apply nothing from the call.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from function import (
     config,
     credentials,
     mapping,
-    names,
     observed,
     readiness,
     requirements,
     status,
+    tenant,
 )
 from function.errors import FatalError
 from function.requirements import Source
@@ -70,26 +71,32 @@ def _envcfg_condition(
     status.condition(rsp, status.ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
 
 
-def _tenant(xr: observed.Composite, ec: observed.EphemeralCluster | None) -> str:
-    """The tenant namespace, checked; an already-created EC keeps the tenant it was given."""
-    tenant = xr.tenant or (ec.tenant if ec is not None else "")
-    if not tenant:
-        raise FatalError(
-            xr.tenant_field,
-            "the XR has no tenant namespace (no claimRef namespace, no "
-            f"{observed.CLAIM_NAMESPACE_LABEL} label); create it through a claim",
-        )
-    return names.check_label(tenant, xr.tenant_field, "tenant namespace")
+def _keep_observed(
+    req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse, *, withheld: bool, tear_down: bool
+) -> None:
+    """Re-emit every owned resource that was observed but is not in the desired state.
 
-
-def _keep_observed(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
-    """Re-emit every owned resource that was observed but is not in the desired state."""
+    A kept `ec` says `tearDownCluster: true` once teardown was requested or sent. While
+    credentials are withheld (`tenant.check`) a kept v2 `connection-secret` loses its data
+    (Crossplane applies composed resources with server-side apply, so the keys go), and an
+    Observe-only `credentials` Object is dropped: Crossplane deletes it and, by garbage
+    collection, the connection Secret it filled; app.ci's Secret is untouched
+    (mapping.observe_only).
+    """
     for key in observed.OWNED:
         if key in rsp.desired.resources:
             continue
         res = observed.resource(req, key)
-        if res is not None:
-            rsp.desired.resources[key].resource.CopyFrom(mapping.kept(res.resource))
+        if res is None:
+            continue
+        if withheld and key == observed.CREDENTIALS and mapping.observe_only(res.resource):
+            continue
+        out = rsp.desired.resources[key].resource
+        out.CopyFrom(mapping.kept(res.resource))
+        if key == observed.EC and tear_down:
+            mapping.send_tear_down(out)
+        elif key == observed.CONNECTION_SECRET and withheld and "data" in out.fields:
+            del out.fields["data"]
 
 
 def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
@@ -97,9 +104,8 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     cfg = config.from_request(req)
     xr = observed.composite(req)
     ec = observed.ephemeral_cluster(req)
-    tenant = _tenant(xr, ec)
-    if tenant != xr.tenant:
-        xr = observed.with_tenant(xr, tenant)
+    sent = observed.applied(req)
+    xr, withheld = tenant.check(xr, ec)
     if xr.v2:
         mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
     shown = observed.composite_condition_types(req)
@@ -109,18 +115,27 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     cluster = requirements.cluster_name(req, cfg)
     cluster_value = cluster.value or (ec.cluster_name if ec is not None else "")
     _envcfg_condition(rsp, cfg, cluster, ec)
+    tear_down = observed.teardown(xr, ec, sent)
 
     if cluster_value:
         mapping.ec_object(
-            xr, cfg, cluster_value, ec, out=rsp.desired.resources[observed.EC].resource
+            xr,
+            cfg,
+            cluster_value,
+            name=sent.name if sent is not None else "",
+            tear_down=tear_down,
+            out=rsp.desired.resources[observed.EC].resource,
         )
 
     creds = credentials.resolve(req, xr, cfg, ec)
-    if creds.obj is not None:
-        rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
     details = creds.details
     if not creds.available:
         details = credentials.observed_details(observed.resource(req, observed.CREDENTIALS))
+    secrets = credentials.fragments(details)  # known even when withheld: for redaction
+    if withheld is not None:
+        details = {}
+    elif creds.obj is not None:
+        rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
     has_kubeconfig = bool(details.get(credentials.KUBECONFIG))
     if has_kubeconfig:
         if xr.v2:
@@ -133,7 +148,7 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
             for key, value in details.items():
                 rsp.desired.composite.connection_details[key] = value
 
-    _keep_observed(req, rsp)
+    _keep_observed(req, rsp, withheld=withheld is not None, tear_down=tear_down)
 
     readiness.set_composed(rsp, observed.EC, ec is not None and ec.cluster_ready)
     readiness.set_composed(rsp, observed.CREDENTIALS, has_kubeconfig)
@@ -145,10 +160,13 @@ def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
 
     if ec is not None:
         status.set_status(rsp, ec)
-        status.copy_conditions(rsp, ec, credentials.fragments(details))
-    status.credentials_condition(rsp, creds.problem, has_kubeconfig, shown)
+        status.copy_conditions(rsp, ec, secrets)
+    status.credentials_condition(rsp, creds.problem, has_kubeconfig, shown, withheld)
+    status.tenant_condition(rsp, withheld, shown)
     status.resolve_stale(rsp, shown, ec)
-    verdict = readiness.seal(rsp, readiness.usability(ec, has_kubeconfig))
+    verdict = readiness.seal(
+        rsp, readiness.usability(ec, has_kubeconfig, tear_down=tear_down, withheld=withheld)
+    )
     readiness.set_ttl(rsp, readiness.ttl(cfg, ec, verdict.usable))
     return rsp
 

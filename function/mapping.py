@@ -82,19 +82,21 @@ def ec_object(
     xr: observed.Composite,
     cfg: Config,
     cluster: str,
-    ec: observed.EphemeralCluster | None,
+    *,
+    name: str = "",
+    tear_down: bool = False,
     out: structs.Struct | None = None,
 ) -> structs.Struct:
     """The `ec` Object: EphemeralCluster manifest, CEL readiness on ClusterReady, watched.
 
+    `name`: the name the EphemeralCluster was created with (the observed Object's manifest), so
+    a live cluster is never renamed when the naming scheme changes; a new one gets
+    `names.ec_name`. `tear_down`: teardown was sent before (observed.teardown), so the
+    manifest says `true` whatever the XR says now; otherwise the XR's value, when set.
     Written into `out` when given (the response's own Struct: no extra copy).
     """
     object_name = names.object_name("managed", xr.name)
-    ec_name = names.ec_name(xr.name, xr.namespace)
-    # Teardown is one-way: once the EC was told, it stays told even if the XR loses the field.
-    tear_down = xr.tear_down
-    if ec is not None and ec.tear_down:
-        tear_down = True
+    ec_name = name or names.ec_name(xr.name, xr.namespace)
 
     obj = structs.Struct() if out is None else out
     obj.CopyFrom(_ec_template(xr.v2, cfg))
@@ -111,9 +113,30 @@ def ec_object(
         annotations.fields[key].string_value = value
     spec = manifest.fields["spec"].struct_value
     spec.fields["ciOperator"].CopyFrom(xr.ci_operator)
-    if tear_down is not None:
-        spec.fields["tearDownCluster"].bool_value = tear_down
+    if tear_down:
+        spec.fields["tearDownCluster"].bool_value = True
+    elif xr.tear_down is not None:
+        spec.fields["tearDownCluster"].bool_value = xr.tear_down
     return obj
+
+
+def send_tear_down(obj: structs.Struct) -> None:
+    """Make a kept `ec` Object's manifest say `tearDownCluster: true` (teardown stays sent)."""
+    manifest = obj.get_or_create_struct("spec").get_or_create_struct("forProvider")
+    spec = manifest.get_or_create_struct("manifest").get_or_create_struct("spec")
+    spec.fields["tearDownCluster"].bool_value = True
+
+
+def observe_only(obj: structs.Struct) -> bool:
+    """The Object only observes (managementPolicies exactly [Observe]): deleting it never
+    deletes what it observes (crossplane/crossplane-runtime v2.2.0, pkg/reconciler/managed/
+    reconciler.go, `Reconciler.Reconcile`: the external Delete runs only when
+    `policy.ShouldDelete()`, i.e. the policies hold Delete or *)."""
+    value = structs.field(obj, "spec", "managementPolicies")
+    if value is None or value.WhichOneof("kind") != "list_value":
+        return False
+    items = value.list_value.values
+    return len(items) == 1 and items[0].string_value == "Observe"
 
 
 def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:

@@ -22,7 +22,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
 from function.config import Config
-from function.status import CLUSTER_READY, FINISHED, WAITING_MESSAGE
+from function.status import CLUSTER_READY, FINISHED, WAITING_MESSAGE, Problem
 
 
 def flag(ready: bool) -> fnv1.Ready.ValueType:
@@ -42,15 +42,25 @@ class Usability:
 USABLE = Usability(True)
 
 
-def usability(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> Usability:
-    """The rule: app.ci says `ClusterReady=True` in phase `Ready`, no teardown, kubeconfig here.
+def usability(  # noqa: PLR0911 - one return per reason, in the order they are checked
+    ec: observed.EphemeralCluster | None,
+    has_kubeconfig: bool,
+    *,
+    tear_down: bool = False,
+    withheld: Problem | None = None,
+) -> Usability:
+    """The rule: app.ci says `ClusterReady=True` in phase `Ready`, no teardown requested or
+    sent (`tear_down`, observed.teardown), credentials not withheld from this tenant, and the
+    kubeconfig here.
 
     The reason and message are what the claim's `ClusterReady` shows instead of app.ci's `True`
     while the cluster is not usable (they only matter when app.ci already says `True`).
     """
     if ec is None or not ec.cluster_ready:
         return Usability(False, "ClusterNotReady", "app.ci does not report the cluster ready")
-    if ec.tear_down or ec.phase in ("Deprovisioning", "Deprovisioned"):
+    if withheld is not None:
+        return Usability(False, withheld.reason, withheld.message)
+    if tear_down or ec.tear_down or ec.phase in ("Deprovisioning", "Deprovisioned"):
         return Usability(False, "TearingDown", "the cluster is being torn down or is gone")
     if ec.phase == "Failed":
         return Usability(False, "ClusterFailed", "the EphemeralCluster failed")
@@ -108,9 +118,11 @@ def ttl(cfg: Config, ec: observed.EphemeralCluster | None, is_usable: bool) -> f
 
 
 def set_ttl(rsp: fnv1.RunFunctionResponse, seconds: float) -> None:
-    """meta.ttl without building a timedelta."""
-    rsp.meta.ttl.seconds = int(seconds)
-    rsp.meta.ttl.nanos = round((seconds - int(seconds)) * 1e9)
+    """meta.ttl without building a timedelta; nanos always in [0, 1e9) as a Duration needs
+    (the input caps TTLs at 24h, so the float is exact to the nanosecond)."""
+    whole, nanos = divmod(round(seconds * 1e9), 1_000_000_000)
+    rsp.meta.ttl.seconds = whole
+    rsp.meta.ttl.nanos = nanos
 
 
 def set_composed(rsp: fnv1.RunFunctionResponse, key: str, ready: bool) -> None:

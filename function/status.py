@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection
+from typing import NamedTuple
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -23,10 +24,19 @@ URL_CONDITION = "_ProwJobURL"
 FAILED_CONDITION = "EphemeralClusterFailed"
 ENVCFG_CONDITION = "EnvironmentConfigReady"
 CREDENTIALS_CONDITION = "CredentialsAvailable"
+TENANT_CONDITION = "TenantVerified"
 REQUEST_CONDITION = "RequestAccepted"
 CLUSTER_READY = "ClusterReady"
 WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
 FINISHED = frozenset({"Deprovisioned", "Failed"})
+
+
+class Problem(NamedTuple):
+    """Why something is withheld: a condition reason and a message (no secrets in either)."""
+
+    reason: str
+    message: str
+
 
 _STATUS = {
     "True": fnv1.STATUS_CONDITION_TRUE,
@@ -118,20 +128,45 @@ def copy_conditions(
 
 
 def credentials_condition(
-    rsp: fnv1.RunFunctionResponse, problem: str, has_kubeconfig: bool, shown: Collection[str]
+    rsp: fnv1.RunFunctionResponse,
+    problem: str,
+    has_kubeconfig: bool,
+    shown: Collection[str],
+    withheld: Problem | None = None,
 ) -> None:
     """`CredentialsAvailable`: False with the problem; once shown, kept true to the facts.
 
     It only appears when app.ci reported an unusable Secret name; from then on every call says
-    whether the kubeconfig has arrived, so the False clears once the problem is gone.
+    whether the kubeconfig has arrived (or is withheld: `tenant_condition` says why), so the
+    False clears once the problem is gone.
     """
     if problem:
         condition(rsp, CREDENTIALS_CONDITION, "False", "InvalidSecretRef", problem)
     elif CREDENTIALS_CONDITION in shown:
-        if has_kubeconfig:
+        if withheld is not None:
+            condition(rsp, CREDENTIALS_CONDITION, "False", withheld.reason, withheld.message)
+        elif has_kubeconfig:
             condition(rsp, CREDENTIALS_CONDITION, "True", "KubeconfigFetched", "kubeconfig fetched")
         else:
             condition(rsp, CREDENTIALS_CONDITION, "False", "WaitingForKubeconfig", WAITING_MESSAGE)
+
+
+def tenant_condition(
+    rsp: fnv1.RunFunctionResponse, withheld: Problem | None, shown: Collection[str]
+) -> None:
+    """`TenantVerified`: False while credentials are withheld because the EphemeralCluster is not
+    provably this tenant's; once shown, True again as soon as it is (Crossplane never removes
+    a condition, so the False would otherwise stay)."""
+    if withheld is not None:
+        condition(rsp, TENANT_CONDITION, "False", withheld.reason, withheld.message)
+    elif TENANT_CONDITION in shown:
+        condition(
+            rsp,
+            TENANT_CONDITION,
+            "True",
+            "TenantMatches",
+            "the EphemeralCluster is annotated for this XR's tenant, or not observed yet",
+        )
 
 
 def resolve_stale(

@@ -51,14 +51,14 @@ def dict_to_struct(data: Mapping[str, Any]) -> Struct:
     return struct
 
 
-_EMPTY = Struct()  # read-only stand-in for "absent"; never mutated
+EMPTY = Struct()  # read-only stand-in for "absent"; never mutated
 
 
 def child(struct: Struct, key: str) -> Struct:
     """The object at `key`, or an empty Struct when absent or not an object (hot path)."""
     value = struct.fields.get(key)
     # A non-object Value reads as an empty default Struct: nothing below it is found.
-    return value.struct_value if value is not None else _EMPTY
+    return value.struct_value if value is not None else EMPTY
 
 
 def text(struct: Struct, key: str) -> str:

@@ -23,6 +23,7 @@ import yaml
 from lifecycle_helpers import (
     HIVE,
     everything_gone,
+    flip_teardown_back,
     make_world,
     message_of,
     provision,
@@ -136,6 +137,23 @@ def test_function_restarted_mid_flight() -> None:
             teardown_and_delete(world)
         finally:
             world.close()
+
+
+def test_teardown_stays_sent_when_the_tenant_drops_the_flag_before_the_provider_synced(
+    function_process: FunctionProcess,
+) -> None:
+    """Issue 10, point 3 (TeardownStays is a standard invariant, so a withdrawal fails here)."""
+    world = make_world(function_process.address, function_process.output)
+    try:
+        seen: list[str] = []
+        world.checks.append(
+            lambda w: seen.append((w.request_conditions().get("ClusterReady") or {}).get("reason"))
+        )
+        flip_teardown_back(world)
+        assert "TearingDown" in seen
+        assert world.reconciler.issued  # a cluster was really provisioned and torn down
+    finally:
+        world.close()
 
 
 def test_ec_reports_failed(function_process: FunctionProcess) -> None:

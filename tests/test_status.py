@@ -219,6 +219,38 @@ PROBLEMS: dict[str, tuple[str, list[Step]]] = {
             {"observed": {"ec": _ec(phase="Provisioning")}},
         ],
     ),
+    # Issue 10, point 2: another tenant's EC (its annotation fixed), an XR that lost its tenant.
+    "tenant-mismatch": (
+        "TenantVerified",
+        [
+            {
+                "observed": {
+                    "ec": _ec(
+                        phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="s", tenant="x"
+                    ),
+                    "credentials": READY_CREDS,  # dropped by this call
+                }
+            },
+            {"observed": {"ec": _ec(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="s")}},
+            {
+                "observed": {
+                    "ec": _ec(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="s"),
+                    "credentials": READY_CREDS,  # composed again, read
+                }
+            },
+        ],
+    ),
+    "tenant-unknown": (
+        "TenantVerified",
+        [
+            {"xr": f.xr_v1(tenant=None), "observed": {"ec": _ec(phase="Provisioning")}},
+            {"observed": {"ec": _ec(phase="Provisioning")}},
+        ],
+    ),
+    "fatal-wrong-type": (
+        "RequestAccepted",
+        [{"xr": f.xr_v1(spec={"ciOperator": {}, "tearDownCluster": "yes"})}, {}],
+    ),
     "fatal-v2-secret-name": (
         "RequestAccepted",
         [{"xr": f.xr_v2(secret_name="credentials-e2e-pr-abc12-provision")}, {"xr": f.xr_v2()}],
@@ -279,6 +311,10 @@ def test_the_problem_table_covers_every_false_the_function_sets() -> None:
         for env in ("default", None, "pending")
     ]
     requests += [f.request(f.xr_v1(spec={})), f.request(f.xr_v2(secret_name="Bad_Name"))]
+    requests += [
+        f.request(f.xr_v1(tenant=tenant), {"ec": _ec(phase="Ready", tenant="other")})
+        for tenant in (f.TENANT, None)
+    ]
     set_false = set()
     for req in requests:
         for cond in f.run(req).conditions:
