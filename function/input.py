@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from function import config
-from function.config import API_VERSION, DEFAULT, KIND, from_request, seconds  # noqa: F401 - re-exported (run-time view)
+from function.config import API_VERSION, KIND, seconds
 from function.errors import FatalError
 
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")

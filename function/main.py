@@ -52,7 +52,7 @@ def serve_runner(
         server.serve(
             make_runner(),
             address=address,
-            tls_certs_dir=None if insecure else tls_certs_dir,  # --insecure wins over the env
+            tls_certs_dir=tls_certs_dir,
             insecure=insecure,
             max_recv_message_size=max_recv_message_size,
             max_send_message_size=max_send_message_size,
@@ -85,20 +85,22 @@ def cli(
 ) -> None:
     """Serve the function-ephemeral-cluster composition function over gRPC."""
     from function import address as addresses  # noqa: PLC0415
-    from function import portlock  # noqa: PLC0415
+    from function import portlock, tls  # noqa: PLC0415
     from function.startup import StartupError  # noqa: PLC0415
 
     try:
         parsed = addresses.parse(address)
     except addresses.AddressError as err:
         raise click.BadParameter(str(err), param_hint="'--address'") from None
-    if not insecure and not tls_certs_dir:
-        _fail("no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure")
+    try:
+        certs = tls.serving_certs_dir(tls_certs_dir, insecure=insecure)  # None: plain text
+    except StartupError as err:
+        _fail(str(err))
     options = {
         "debug": debug,
         "address": address,
-        "tls_certs_dir": tls_certs_dir,
-        "insecure": insecure,
+        "tls_certs_dir": certs,
+        "insecure": certs is None,
         "max_recv_message_size": max_recv_message_size,
         "max_send_message_size": max_send_message_size,
         "workers": workers,
@@ -126,7 +128,7 @@ def _supervise(workers: int, options: dict[str, Any]) -> int:
     # The test bind is exclusive (no SO_REUSEPORT): it fails while any other process holds
     # the port, even one that shares ports with SO_REUSEPORT.
     try:
-        if options["tls_certs_dir"] and not options["insecure"]:
+        if options["tls_certs_dir"]:  # settled by `cli`: None means plain text
             tls.check_tls_files(options["tls_certs_dir"])
         server.check_port(options["address"], reuse_port=False)
     except server.StartupError as err:

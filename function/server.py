@@ -36,7 +36,7 @@ from grpc_reflection.v1alpha import reflection
 from function import address as addresses
 from function import cache, calllog, drain
 from function.startup import StartupError
-from function.tls import load_credentials, read_tls_files
+from function.tls import load_credentials, read_tls_files, serving_certs_dir
 
 GRACE_SECONDS = 5.0
 
@@ -181,14 +181,8 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve until SIGTERM/SIGINT; raises StartupError when the server cannot start."""
-    if insecure:
-        creds = None  # plain text only, even when a certs dir is also given
-    elif tls_certs_dir:
-        creds = load_credentials(tls_certs_dir)
-    else:
-        raise StartupError(
-            "no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure"
-        )
+    certs = serving_certs_dir(tls_certs_dir, insecure=insecure)
+    creds = None if certs is None else load_credentials(certs)
     check_port(address, reuse_port=reuse_port)
     server_options = options(max_recv_message_size, max_send_message_size, reuse_port=reuse_port)
     asyncio.run(_serve(runner, address, creds, server_options, workers))

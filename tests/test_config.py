@@ -6,6 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
+import fnreq as f
 import pytest
 import yaml
 from conftest import ROOT
@@ -109,3 +110,12 @@ def test_serving_the_default_input_does_not_build_the_model() -> None:
         cwd=ROOT / "tests",
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_validation_is_cached_per_distinct_input() -> None:
+    req = f.request(f.xr_v1(), fn_input={"targetNamespace": "cached-ns"})
+    first = config.from_request(req)
+    assert config.from_request(req) is first
+    other = config.from_request(f.request(f.xr_v1(), fn_input={"targetNamespace": "other"}))
+    assert other is not first
+    assert config.from_request(f.request(f.xr_v1())) is config.DEFAULT
