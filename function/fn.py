@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime
 import traceback
 
-import grpc
-from crossplane.function import logging, response
+from crossplane.function import response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
@@ -24,6 +23,7 @@ from function import (
     calllog,
     config,
     credentials,
+    drain,
     mapping,
     observed,
     readiness,
@@ -136,11 +136,13 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         cache_bytes: int = cache.DEFAULT_MAX_BYTES,
     ) -> None:
         """Constructible without arguments (the shared contract); 0 entries = no cache."""
-        self.log = logging.get_logger()
+        self.log = calllog.logger()
         self.cache = cache.ResponseCache(cache_entries, max_bytes=cache_bytes)
 
     async def RunFunction(  # noqa: N802 - gRPC method name
-        self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None = None
+        self,
+        req: fnv1.RunFunctionRequest,
+        _: drain.Context | None = None,
     ) -> fnv1.RunFunctionResponse:
         """Compose; a bad request or a bug becomes a FATAL result with a short message.
 

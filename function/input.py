@@ -81,7 +81,7 @@ class Input(_Model):
         default=config.DEFAULT.provider_config_name,
         description="provider-kubernetes (Cluster)ProviderConfig that reaches app.ci.",
     )
-    provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
+    provider_config_kind: config.ProviderConfigKind = Field(
         default=config.DEFAULT.provider_config_kind,
         description="Kind of providerConfigRef for namespaced (v2) Objects only.",
     )
@@ -105,7 +105,7 @@ class Input(_Model):
         max_length=253,
         description="Literal Konflux cluster name; when set no EnvironmentConfig is requested.",
     )
-    credentials_mode: Literal["secretRef", "status", "auto"] = Field(
+    credentials_mode: config.CredentialsMode = Field(
         default=config.DEFAULT.credentials_mode,
         description=(
             "Where the kubeconfig comes from: secretRef (the Secret named by the EC's "

@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypedDict
 
 import click
 from crossplane.function import cli as sdkcli
 
+if TYPE_CHECKING:
+    from function.drain import Runner
+
 PROG = "function-ephemeral-cluster"
+
+
+class _Options(TypedDict):
+    """`serve_runner`'s keywords as `cli` settles them (the SDK's standard flags + workers)."""
+
+    debug: bool
+    address: str
+    tls_certs_dir: str | None  # None: plain text (tls.serving_certs_dir)
+    insecure: bool
+    max_recv_message_size: int
+    max_send_message_size: int | None
+    workers: int
 
 
 def _fail(message: str) -> NoReturn:
@@ -24,7 +39,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def serve_runner(
-    make_runner: Callable[[], Any] | None = None,
+    make_runner: Callable[[], Runner] | None = None,
     *,
     debug: bool,
     address: str,
@@ -96,7 +111,7 @@ def cli(
         certs = tls.serving_certs_dir(tls_certs_dir, insecure=insecure)  # None: plain text
     except StartupError as err:
         _fail(str(err))
-    options = {
+    options: _Options = {
         "debug": debug,
         "address": address,
         "tls_certs_dir": certs,
@@ -120,7 +135,7 @@ def cli(
             lock.close()
 
 
-def _supervise(workers: int, options: dict[str, Any]) -> int:
+def _supervise(workers: int, options: _Options) -> int:
     """Check once in the parent (one line, not one per worker), then fork the workers."""
     from function import server, tls  # noqa: PLC0415
     from function.workers import run_workers  # noqa: PLC0415

@@ -26,7 +26,7 @@ from function.status import WAITING_MESSAGE
 from function.tenant import Problem
 
 
-def flag(ready: bool) -> fnv1.Ready.ValueType:
+def flag(ready: bool) -> fnv1.Ready:
     """READY_TRUE or READY_FALSE, never unspecified."""
     return fnv1.READY_TRUE if ready else fnv1.READY_FALSE
 

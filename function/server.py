@@ -26,9 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
-from crossplane.function import logging, runtime
+from crossplane.function import runtime
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from crossplane.function.proto.v1beta1 import run_function_pb2 as fnv1beta1
 from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection
@@ -93,7 +92,7 @@ def _measured(parse: Callable[[bytes], Message]) -> Callable[[bytes], Message]:
     return parse_and_measure
 
 
-def _register(server: grpc.aio.Server, runner: Any) -> None:
+def _register(server: grpc.aio.Server, runner: drain.CallTracker) -> None:
     """RunFunction v1 and v1beta1 (as the SDK's generated code does) plus reflection."""
     for service, servicer, request, reply in (
         ("apiextensions.fn.proto.v1.FunctionRunnerService", runner, fnv1, fnv1),
@@ -130,13 +129,13 @@ def _bind(server: grpc.aio.Server, address: str, creds: grpc.ServerCredentials |
 
 
 async def _serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: drain.Runner,
     address: str,
     creds: grpc.ServerCredentials | None,
     server_options: Sequence[tuple[str, Any]],
     workers: int,
 ) -> None:
-    log = logging.get_logger()
+    log = calllog.logger()
     tracker = drain.CallTracker(runner)
     server = grpc.aio.server(options=server_options)
     _register(server, tracker)
@@ -170,7 +169,7 @@ async def _serve(
 
 
 def serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: drain.Runner,
     *,
     address: str,
     tls_certs_dir: str | None,
