@@ -159,53 +159,6 @@ def test_desired_state_of_earlier_steps_passes_through() -> None:
     assert rsp.context["apiextensions.crossplane.io/environment"]["x"] == "y"
 
 
-def test_lifecycle_provisioning_to_ready_to_teardown() -> None:
-    """The calls Crossplane makes over a cluster's life, v1 XR, secretRef design."""
-    xr = f.xr_v1()
-    rsp = f.run(f.request(xr))
-    assert set(rsp.desired.resources) == {"ec"}
-
-    prov = f.ec_manifest(
-        phase="Provisioning", conditions=[f.cond("ProwJobCreating", "True", "Created")]
-    )
-    rsp = f.run(f.request(xr, {"ec": f.ec_object(prov)}))
-    assert set(rsp.desired.resources) == {"ec"}
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.resource["status"]["phase"] == "Provisioning"
-
-    ready = {"ec": f.ec_object(READY_EC)}
-    rsp = f.run(f.request(xr, ready))
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-
-    ready["credentials"] = (
-        f.credentials_object("creds-x"),
-        {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD},
-    )
-    rsp = f.run(f.request(xr, ready))
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_TRUE
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_TRUE
-    assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED  # derived: all READY_TRUE
-    assert rsp.desired.composite.connection_details["kubeconfig"] == f.KUBECONFIG
-
-    torn = f.request(
-        f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True}),
-        {
-            "ec": f.ec_object(
-                {**READY_EC, "status": {**READY_EC["status"], "phase": "Deprovisioning"}}
-            ),
-            "credentials": ready["credentials"],
-        },
-    )
-    rsp = f.run(torn)
-    assert (
-        f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
-    )
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
-
-
 def test_teardown_is_sticky_once_the_ec_has_it() -> None:
     manifest = f.ec_manifest(phase="Deprovisioning", tear_down=True)
     rsp = f.run(f.request(f.xr_v1(), {"ec": f.ec_object(manifest)}))
