@@ -119,3 +119,24 @@ def test_validation_is_cached_per_distinct_input() -> None:
     other = config.from_request(f.request(f.xr_v1(), fn_input={"targetNamespace": "other"}))
     assert other is not first
     assert config.from_request(f.request(f.xr_v1())) is config.DEFAULT
+
+
+def test_every_test_starts_with_empty_function_caches() -> None:
+    """tests/conftest.py resets the function's module caches before each test: fill them
+    here, reset, and nothing is left."""
+    from conftest import reset_function_caches
+
+    from function import calllog, credentials, mapping, status
+
+    f.run(f.request(f.xr_v1(), fn_input={"targetNamespace": "cache-probe"}))
+    credentials.fragments({"kubeconfig": f.KUBECONFIG})
+    calllog._state["debug"] = True
+    assert config._cache
+    assert mapping._templates
+    assert status._valid_reason.cache_info().currsize
+    reset_function_caches()
+    assert not config._cache
+    assert not mapping._templates
+    assert calllog._state == {"debug": False}
+    for cached in (config.seconds, credentials._fragments, status._valid_reason):
+        assert cached.cache_info().currsize == 0, cached
