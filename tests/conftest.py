@@ -46,9 +46,9 @@ def reset_function_caches() -> None:
             ):
                 value.cache_clear()
     for name, attribute, reset in _MODULE_STATE:
-        module = sys.modules.get(name)
-        if module is not None:
-            reset(getattr(module, attribute))
+        holder = sys.modules.get(name)
+        if holder is not None:
+            reset(getattr(holder, attribute))
 
 
 @pytest.fixture(autouse=True)

@@ -149,7 +149,9 @@ def _connection_secret() -> dict[str, Any]:
     }
 
 
-def _resource(body: dict[str, Any], ready: int, details: dict[str, bytes] | None = None) -> Any:
+def _resource(
+    body: dict[str, Any], ready: fnv1.Ready, details: dict[str, bytes] | None = None
+) -> fnv1.Resource:
     return fnv1.Resource(
         resource=structs.dict_to_struct(body), ready=ready, connection_details=details
     )
@@ -186,7 +188,7 @@ def _response(
     resources: dict[str, fnv1.Resource] | None = None,
     conditions: list[fnv1.Condition] | None = None,
     status: dict[str, Any] | None = None,
-    xr_ready: int = fnv1.READY_FALSE,
+    xr_ready: fnv1.Ready = fnv1.READY_FALSE,
     details: dict[str, bytes] | None = None,
 ) -> fnv1.RunFunctionResponse:
     """A response to a request made by `f.request` (tag, Crossplane 2.2's requirement field)."""

@@ -17,7 +17,8 @@ from function.errors import FatalError
 from scripts import crdschema
 
 CRD_FILE = ROOT / "package" / "input" / "ephemeralcluster.fn.ci.openshift.org_inputs.yaml"
-HEADER = {"apiVersion": fninput.API_VERSION, "kind": "Input"}
+HEADER = {"apiVersion": config.API_VERSION, "kind": "Input"}
+_DROP = object()  # drawn in place of a value: the field is left out
 
 
 def test_defaults_are_upstreams_values() -> None:
@@ -219,11 +220,11 @@ def mutated_inputs(draw: st.DrawFn) -> dict[str, Any]:
             value = draw(durations)
         else:
             key = draw(st.sampled_from([*FIELDS, "ttl.transitioning", "ttl.steady", "ttl.bogus"]))
-            value = draw(st.one_of(strings, json_values, st.just(st.nothing)))
+            value = draw(st.one_of(strings, json_values, st.just(_DROP)))
         target, name = (doc.get("ttl"), key[4:]) if key.startswith("ttl.") else (doc, key)
         if not isinstance(target, dict):
             continue
-        if value is st.nothing:
+        if value is _DROP:
             target.pop(name, None)
         else:
             target[name] = value

@@ -104,7 +104,9 @@ def _xr_ready(rsp: fnv1.RunFunctionResponse) -> bool:
 
 def _kubeconfig_delivered(rsp: fnv1.RunFunctionResponse, v2: bool) -> bool:
     if v2:
-        secret = f.desired(rsp, "connection-secret") or {}
+        if "connection-secret" not in rsp.desired.resources:
+            return False
+        secret = f.desired(rsp, "connection-secret")
         return bool((secret.get("data") or {}).get("kubeconfig"))
     return bool(rsp.desired.composite.connection_details.get("kubeconfig"))
 
