@@ -6,11 +6,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def present(value: T | None) -> T:
+    """`value`, which the test expects to exist: a None fails the test right there."""
+    assert value is not None, "expected a value, found None"
+    return value
 
 
 def shared_file(relative: str) -> Path:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
@@ -28,7 +29,7 @@ from scripts.render.fakes import (
 )
 
 RN = "crossplane.io/composition-resource-name"
-ENV = {
+ENV: dict[str, Any] = {
     "apiVersion": "apiextensions.crossplane.io/v1beta1",
     "kind": "EnvironmentConfig",
     "metadata": {"name": "envcfg"},
