@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from function import config
-from function.config import API_VERSION, DEFAULT, KIND, from_request, seconds  # noqa: F401 - re-exported (run-time view)
+from function.config import API_VERSION, KIND, seconds
 from function.errors import FatalError
 
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
@@ -81,7 +81,7 @@ class Input(_Model):
         default=config.DEFAULT.provider_config_name,
         description="provider-kubernetes (Cluster)ProviderConfig that reaches app.ci.",
     )
-    provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
+    provider_config_kind: config.ProviderConfigKind = Field(
         default=config.DEFAULT.provider_config_kind,
         description="Kind of providerConfigRef for namespaced (v2) Objects only.",
     )
@@ -105,7 +105,7 @@ class Input(_Model):
         max_length=253,
         description="Literal Konflux cluster name; when set no EnvironmentConfig is requested.",
     )
-    credentials_mode: Literal["secretRef", "status", "auto"] = Field(
+    credentials_mode: config.CredentialsMode = Field(
         default=config.DEFAULT.credentials_mode,
         description=(
             "Where the kubeconfig comes from: secretRef (the Secret named by the EC's "

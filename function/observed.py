@@ -27,6 +27,10 @@ PIPELINE_RUN = ANNOTATION_PREFIX + "pipeline-run-name"
 TASK_RUN = ANNOTATION_PREFIX + "task-run-name"
 CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
 
+CLUSTER_READY = "ClusterReady"  # the EC condition app.ci sets once the cluster is usable
+FINISHED = frozenset({"Deprovisioned", "Failed"})  # phases after which nothing moves
+_TEARING_DOWN = frozenset({"Deprovisioning", "Deprovisioned"})
+
 
 @dataclasses.dataclass(frozen=True)
 class Composite:
@@ -69,8 +73,23 @@ class EphemeralCluster:
     @property
     def cluster_ready(self) -> bool:
         """The reconciler reports a usable cluster."""
-        cond = self.condition("ClusterReady")
+        cond = self.condition(CLUSTER_READY)
         return cond is not None and cond.get("status") == "True"
+
+    @property
+    def tearing_down(self) -> bool:
+        """app.ci has the teardown (its spec says so) or is tearing down, or is done."""
+        return self.tear_down or self.phase in _TEARING_DOWN
+
+    @property
+    def failed(self) -> bool:
+        """The EphemeralCluster failed (phase `Failed`)."""
+        return self.phase == "Failed"
+
+    @property
+    def finished(self) -> bool:
+        """Nothing moves any more: torn down or failed."""
+        return self.phase in FINISHED
 
 
 _KINDS = {
@@ -277,9 +296,8 @@ def composite_condition_types(req: fnv1.RunFunctionRequest) -> frozenset[str]:
     return frozenset(types)
 
 
-def resource_name(req: fnv1.RunFunctionRequest, key: str) -> str:
-    """metadata.name of the observed composed resource `key` ('' when not observed)."""
-    res = resource(req, key)
+def name(res: fnv1.Resource | None) -> str:
+    """metadata.name of an observed composed resource ('' when not observed)."""
     if res is None:
         return ""
     return structs.text(structs.child(res.resource, "metadata"), "name")

@@ -22,10 +22,11 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
 from function.config import Config
-from function.status import CLUSTER_READY, FINISHED, WAITING_MESSAGE, Problem
+from function.status import WAITING_MESSAGE
+from function.tenant import Problem
 
 
-def flag(ready: bool) -> fnv1.Ready.ValueType:
+def flag(ready: bool) -> fnv1.Ready:
     """READY_TRUE or READY_FALSE, never unspecified."""
     return fnv1.READY_TRUE if ready else fnv1.READY_FALSE
 
@@ -60,9 +61,9 @@ def usability(  # noqa: PLR0911 - one return per reason, in the order they are c
         return Usability(False, "ClusterNotReady", "app.ci does not report the cluster ready")
     if withheld is not None:
         return Usability(False, withheld.reason, withheld.message)
-    if tear_down or ec.tear_down or ec.phase in ("Deprovisioning", "Deprovisioned"):
+    if tear_down or ec.tearing_down:
         return Usability(False, "TearingDown", "the cluster is being torn down or is gone")
-    if ec.phase == "Failed":
+    if ec.failed:
         return Usability(False, "ClusterFailed", "the EphemeralCluster failed")
     if ec.phase != "Ready":
         return Usability(
@@ -103,7 +104,7 @@ def seal(rsp: fnv1.RunFunctionResponse, verdict: Usability) -> Usability:
         return verdict
     rsp.desired.composite.ready = fnv1.READY_FALSE
     for cond in rsp.conditions:
-        if cond.type == CLUSTER_READY and cond.status == fnv1.STATUS_CONDITION_TRUE:
+        if cond.type == observed.CLUSTER_READY and cond.status == fnv1.STATUS_CONDITION_TRUE:
             cond.status = fnv1.STATUS_CONDITION_FALSE
             cond.reason = verdict.reason
             cond.message = verdict.message
@@ -112,7 +113,7 @@ def seal(rsp: fnv1.RunFunctionResponse, verdict: Usability) -> Usability:
 
 def ttl(cfg: Config, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:
     """Seconds: short while anything is moving; long when usable or finished."""
-    if is_usable or (ec is not None and ec.phase in FINISHED):
+    if is_usable or (ec is not None and ec.finished):
         return cfg.ttl.steady_seconds()
     return cfg.ttl.transitioning_seconds()
 

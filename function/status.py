@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection
-from typing import NamedTuple
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import credentials, observed
+from function.config import Config
+from function.requirements import ClusterName, Source
+from function.tenant import Problem
 
 # Crossplane owns these condition types; a function cannot set them.
 RESERVED = frozenset({"Ready", "Synced", "Healthy", "UpToDate", "Responsive"})
@@ -26,17 +28,8 @@ ENVCFG_CONDITION = "EnvironmentConfigReady"
 CREDENTIALS_CONDITION = "CredentialsAvailable"
 TENANT_CONDITION = "TenantVerified"
 REQUEST_CONDITION = "RequestAccepted"
-CLUSTER_READY = "ClusterReady"
+CLUSTER_READY = observed.CLUSTER_READY  # the claim's copy of app.ci's condition
 WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
-FINISHED = frozenset({"Deprovisioned", "Failed"})
-
-
-class Problem(NamedTuple):
-    """Why something is withheld: a condition reason and a message (no secrets in either)."""
-
-    reason: str
-    message: str
-
 
 _STATUS = {
     "True": fnv1.STATUS_CONDITION_TRUE,
@@ -68,6 +61,41 @@ def condition(
     )
     if message:
         cond.message = message[:_MESSAGE_MAX]
+
+
+_ENVCFG_REASONS = {
+    Source.PENDING: "WaitingForEnvironmentConfig",
+    Source.MISSING: "EnvironmentConfigNotFound",
+    Source.NO_KEY: "EnvironmentConfigKeyMissing",
+}
+
+
+def envcfg_condition(
+    rsp: fnv1.RunFunctionResponse,
+    cfg: Config,
+    cluster: ClusterName,
+    ec: observed.EphemeralCluster | None,
+) -> None:
+    """Say whether the Konflux cluster name was found, and what that means for the EC."""
+    if cluster.source is Source.LITERAL:
+        return
+    where = f"EnvironmentConfig {cfg.environment_config_name} (data.{cfg.environment_config_key})"
+    if cluster.found:
+        condition(rsp, ENVCFG_CONDITION, "True", "Found", f"{where} found")
+        return
+    problem = {
+        Source.PENDING: f"waiting for {where}",
+        Source.MISSING: f"{where} not found",
+        Source.NO_KEY: f"{where} has no value",
+    }[cluster.source]
+    if ec is not None and ec.cluster_name:
+        effect = "keeping the existing EphemeralCluster with the cluster name it was created with"
+    elif ec is not None:
+        effect = "keeping the existing EphemeralCluster as observed"
+    else:
+        effect = "the EphemeralCluster is not requested until the Konflux cluster name is known"
+    reason = _ENVCFG_REASONS[cluster.source]
+    condition(rsp, ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
 
 
 def set_status(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster) -> None:
@@ -115,7 +143,7 @@ def copy_conditions(
         condition(rsp, PHASE_CONDITION, "True", _reason(ec.phase, "Phase"), ec.phase)
     if ec.prow_job_url:
         condition(rsp, URL_CONDITION, "True", "ProwJobCreated", ec.prow_job_url)
-    if ec.phase == "Failed":
+    if ec.failed:
         reason, message = _failure_reason(ec)
         message = credentials.redact(message, secrets)
         condition(

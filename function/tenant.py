@@ -11,14 +11,22 @@ docs/function.md, "Tenants").
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
-from function import names, observed, status
+from function import names, observed
 from function.errors import FatalError
+
+
+class Problem(NamedTuple):
+    """Why credentials are withheld: a condition reason and a message (no secrets in either)."""
+
+    reason: str
+    message: str
 
 
 def check(
     xr: observed.Composite, ec: observed.EphemeralCluster | None
-) -> tuple[observed.Composite, status.Problem | None]:
+) -> tuple[observed.Composite, Problem | None]:
     """The XR facts with a checked tenant, and why credentials are withheld (None: they are not).
 
     Credentials reach an XR only from an EphemeralCluster annotated for the XR's own tenant:
@@ -31,7 +39,7 @@ def check(
         names.check_label(xr.tenant, xr.tenant_field, "tenant namespace")
         if ec is None or ec.tenant == xr.tenant:
             return xr, None
-        return xr, status.Problem(
+        return xr, Problem(
             "TenantMismatch",
             f"the EphemeralCluster on app.ci is annotated for another tenant (its "
             f"{observed.TENANT} annotation is not {xr.tenant!r}); its credentials are not "
@@ -43,7 +51,7 @@ def check(
             "the XR has no tenant namespace (no claimRef namespace, no "
             f"{observed.CLAIM_NAMESPACE_LABEL} label); create it through a claim",
         )
-    return dataclasses.replace(xr, tenant=ec.tenant), status.Problem(
+    return dataclasses.replace(xr, tenant=ec.tenant), Problem(
         "TenantUnknown",
         f"the XR has no tenant namespace ({xr.tenant_field}), so the EphemeralCluster's "
         "tenant cannot be verified; its credentials are not delivered",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import fn
+from function import fn, structs
 from scripts.bench import cli, load, measure, payloads, procstat, report, stats, verify
 from scripts.bench.servers import BenchError
 
@@ -115,7 +115,7 @@ def test_every_payload_is_distinct_and_composes(scenario: str) -> None:
             assert token.encode() not in data
         req = fnv1.RunFunctionRequest.FromString(data)
         assert req.meta.tag == tag
-        meta = req.observed.composite.resource["metadata"]
+        meta = structs.struct_to_dict(req.observed.composite.resource)["metadata"]
         names.add(meta["name"])
         versions.add(meta["resourceVersion"])
         rsp = _compose(data)
@@ -188,7 +188,7 @@ def test_closed_loop_driver_keeps_every_call_in_order() -> None:
             return Done(payload[::-1])
 
     items = [(f"t{i}", f"p{i}".encode()) for i in range(50)]
-    batch = load.batch([Echo(), Echo()], items, 4)  # type: ignore[list-item]
+    batch = load.batch([Echo(), Echo()], items, 4)
     assert batch.tags == [tag for tag, _ in items]
     assert batch.responses == [payload[::-1] for _, payload in items]
     assert all(latency >= 0 for latency in batch.latencies)

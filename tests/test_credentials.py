@@ -10,7 +10,7 @@ import pytest
 from conftest import shared_file
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import credentials
+from function import config, credentials, observed
 from function.observed import TENANT
 from scripts import crdschema
 
@@ -283,3 +283,21 @@ def test_a_v2_object_does_not_keep_an_edited_connection_secret() -> None:
     assert f.desired(rsp, "credentials")["spec"]["writeConnectionSecretToRef"] == {
         "name": "credentials-" + xr["metadata"]["name"]
     }
+
+
+@pytest.mark.parametrize("withheld", [False, True])
+def test_resolve_settles_the_final_credentials_once(withheld: bool) -> None:
+    """resolve returns what the XR gets (nothing while withheld), whether the kubeconfig is
+    there, and the fragments to redact either way; an unread secretRef falls back to the
+    observed Object's details (no second read in fn)."""
+    req = f.request(
+        f.xr_v1(), {"ec": f.ec_object(NEW_EC), "credentials": (f.credentials_object(), DETAILS)}
+    )
+    xr = observed.composite(req)
+    got = credentials.resolve(
+        req, xr, config.DEFAULT, observed.ephemeral_cluster(req), withheld=withheld
+    )
+    assert got.has_kubeconfig is not withheld
+    assert got.details == ({} if withheld else DETAILS)
+    assert (got.obj is None) is withheld
+    assert f.PASSWORD.decode() in got.secrets  # known for redaction even when withheld

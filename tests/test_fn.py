@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from typing import Any
 
 import fnreq as f
 import pytest
 import structlog
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import fn, mapping, observed, requirements
 
@@ -31,7 +33,7 @@ READY_EC = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_re
     ],
 )
 def test_first_call_requests_envcfg_through_the_field_crossplane_reads(
-    capabilities: tuple[int, ...], field: str, other: str
+    capabilities: tuple[fnv1.Capability, ...], field: str, other: str
 ) -> None:
     req = f.request(f.xr_v1(), env="pending", tag="tag-first", capabilities=capabilities)
     rsp = f.run(req)
@@ -83,7 +85,7 @@ def test_literal_cluster_name_needs_no_envcfg() -> None:
         (f.envcfg(cluster=""), "EnvironmentConfigKeyMissing"),
     ],
 )
-def test_envcfg_missing_before_creation_composes_nothing(env: object, reason: str) -> None:
+def test_envcfg_missing_before_creation_composes_nothing(env: f.Env, reason: str) -> None:
     rsp = f.run(f.request(f.xr_v1(), env=env))
     assert len(rsp.desired.resources) == 0
     cond = f.conditions(rsp)["EnvironmentConfigReady"]
@@ -92,7 +94,7 @@ def test_envcfg_missing_before_creation_composes_nothing(env: object, reason: st
 
 
 @pytest.mark.parametrize("env", ["pending", None, f.envcfg(cluster=None)])
-def test_envcfg_missing_after_creation_keeps_ec(env: object) -> None:
+def test_envcfg_missing_after_creation_keeps_ec(env: f.Env) -> None:
     """Upstream drops the Object here and Crossplane deletes a live cluster; we keep it."""
     manifest = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, tear_down=None)
     req = f.request(
@@ -154,56 +156,9 @@ def test_desired_state_of_earlier_steps_passes_through() -> None:
     req.context.update({"apiextensions.crossplane.io/environment": {"x": "y"}})
     rsp = f.run(req)
     assert f.desired(rsp, "audit") == other
-    assert f.desired(rsp, "ec") is not None
-    assert rsp.desired.composite.resource["status"]["fromEarlierStep"] == "yes"
-    assert rsp.context["apiextensions.crossplane.io/environment"]["x"] == "y"
-
-
-def test_lifecycle_provisioning_to_ready_to_teardown() -> None:
-    """The calls Crossplane makes over a cluster's life, v1 XR, secretRef design."""
-    xr = f.xr_v1()
-    rsp = f.run(f.request(xr))
-    assert set(rsp.desired.resources) == {"ec"}
-
-    prov = f.ec_manifest(
-        phase="Provisioning", conditions=[f.cond("ProwJobCreating", "True", "Created")]
-    )
-    rsp = f.run(f.request(xr, {"ec": f.ec_object(prov)}))
-    assert set(rsp.desired.resources) == {"ec"}
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.resource["status"]["phase"] == "Provisioning"
-
-    ready = {"ec": f.ec_object(READY_EC)}
-    rsp = f.run(f.request(xr, ready))
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-
-    ready["credentials"] = (
-        f.credentials_object("creds-x"),
-        {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD},
-    )
-    rsp = f.run(f.request(xr, ready))
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_TRUE
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_TRUE
-    assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED  # derived: all READY_TRUE
-    assert rsp.desired.composite.connection_details["kubeconfig"] == f.KUBECONFIG
-
-    torn = f.request(
-        f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True}),
-        {
-            "ec": f.ec_object(
-                {**READY_EC, "status": {**READY_EC["status"], "phase": "Deprovisioning"}}
-            ),
-            "credentials": ready["credentials"],
-        },
-    )
-    rsp = f.run(torn)
-    assert (
-        f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
-    )
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
+    assert "ec" in rsp.desired.resources
+    assert f.structs_dict(rsp.desired.composite.resource)["status"]["fromEarlierStep"] == "yes"
+    assert f.structs_dict(rsp.context)["apiextensions.crossplane.io/environment"]["x"] == "y"
 
 
 def test_teardown_is_sticky_once_the_ec_has_it() -> None:
@@ -238,12 +193,12 @@ def _sent(rsp: fnv1.RunFunctionResponse) -> object:
 @pytest.mark.parametrize("xr_flag", [None, False], ids=["flag-dropped", "flag-false"])
 @pytest.mark.parametrize("env", ["default", None], ids=["envcfg", "envcfg-missing"])
 def test_teardown_stays_sent_before_the_provider_synced_it(
-    xr_flag: bool | None, env: object
+    xr_flag: bool | None, env: f.Env
 ) -> None:
     """Issue 10, point 3: the Object's spec says teardown (Crossplane applied it), app.ci has not
     seen it yet, and the XR drops the flag: the old code consulted only status.atProvider and
     withdrew it."""
-    spec = {"ciOperator": f.CI_OPERATOR}
+    spec: dict[str, Any] = {"ciOperator": f.CI_OPERATOR}
     if xr_flag is not None:
         spec["tearDownCluster"] = xr_flag
     obj = _ec_obj(sent=True, synced=None)
@@ -478,7 +433,7 @@ def test_secrets_never_reach_logs_status_conditions_or_results(
 
 def test_runner_is_constructible_without_arguments() -> None:
     runner = fn.FunctionRunner()
-    assert isinstance(runner, fn.grpcv1.FunctionRunnerServiceServicer)
+    assert isinstance(runner, grpcv1.FunctionRunnerServiceServicer)
 
 
 def test_identical_requests_reuse_the_response_and_different_ones_do_not() -> None:

@@ -157,7 +157,8 @@ def withdraws_teardown(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse
     rsp = _real(req)
     ec = rsp.desired.resources.get("ec")
     if ec is not None:
-        spec = ec.resource["spec"]["forProvider"]["manifest"]["spec"]
+        spec = ec.resource.get_or_create_struct("spec").get_or_create_struct("forProvider")
+        spec = spec.get_or_create_struct("manifest").get_or_create_struct("spec")
         wanted = structs.field(req.observed.composite.resource, "spec", "tearDownCluster")
         if wanted is None:
             if "tearDownCluster" in spec:

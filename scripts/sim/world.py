@@ -86,7 +86,7 @@ class World:
             enable_watches=enable_watches,
             poll_interval=poll_interval,
         )
-        self.reconciler = appci.Reconciler(
+        self.reconciler: appci.Controller = appci.Reconciler(
             self.appci,
             design=design,
             ticks_to_ready=ticks_to_ready,
