@@ -6,6 +6,7 @@ from typing import Any
 
 import fnreq as f
 import pytest
+import strategies
 import yaml
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,20 @@ from scripts import crdschema
 CRD_FILE = ROOT / "package" / "input" / "ephemeralcluster.fn.ci.openshift.org_inputs.yaml"
 HEADER = {"apiVersion": config.API_VERSION, "kind": "Input"}
 _DROP = object()  # drawn in place of a value: the field is left out
+#: Every field set, none at its default.
+VALID: dict[str, Any] = {
+    **HEADER,
+    "metadata": {"name": "x"},
+    "providerConfigName": "pc",
+    "providerConfigKind": "ProviderConfig",
+    "targetNamespace": "ns",
+    "environmentConfigName": "cfg.example",
+    "environmentConfigKey": "konflux.cluster",
+    "konfluxClusterName": "kflux-1",
+    "credentialsMode": "status",
+    "connectionSecretNamespace": "conn",
+    "ttl": {"transitioning": "10s", "steady": "1h30m"},
+}
 
 
 def test_defaults_are_upstreams_values() -> None:
@@ -36,21 +51,7 @@ def test_defaults_are_upstreams_values() -> None:
 
 
 def test_every_field_is_read() -> None:
-    cfg = fninput.parse(
-        {
-            **HEADER,
-            "metadata": {"name": "ignored"},
-            "providerConfigName": "pc",
-            "providerConfigKind": "ProviderConfig",
-            "targetNamespace": "ns",
-            "environmentConfigName": "cfg.example",
-            "environmentConfigKey": "konflux.cluster",
-            "konfluxClusterName": "kflux-1",
-            "credentialsMode": "status",
-            "connectionSecretNamespace": "conn",
-            "ttl": {"transitioning": "10s", "steady": "1h30m"},
-        }
-    )
+    cfg = fninput.parse(VALID)
     assert (cfg.provider_config_name, cfg.provider_config_kind) == ("pc", "ProviderConfig")
     assert (cfg.target_namespace, cfg.connection_secret_namespace) == ("ns", "conn")
     assert (cfg.environment_config_name, cfg.environment_config_key) == (
@@ -165,35 +166,9 @@ def test_composition_inputs_are_valid() -> None:
 # field, or accepts it; the internal-error path (an exception escaping compose) is never reached.
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-VALID: dict[str, Any] = {
-    **HEADER,
-    "metadata": {"name": "x"},
-    "providerConfigName": "pc",
-    "providerConfigKind": "ProviderConfig",
-    "targetNamespace": "ns",
-    "environmentConfigName": "cfg.example",
-    "environmentConfigKey": "konflux.cluster",
-    "konfluxClusterName": "kflux-1",
-    "credentialsMode": "status",
-    "connectionSecretNamespace": "conn",
-    "ttl": {"transitioning": "10s", "steady": "1h30m"},
-}
 FIELDS = [*VALID, "target_namespace", "credentials_mode", "bogus"]
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**53), max_value=2**53),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20),
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+json_values = strategies.json_values(text=20, width=3, leaves=12)
 UNITS = st.sampled_from(["h", "m", "s", "ms"])
 durations = st.one_of(
     st.builds("{}{}".format, st.integers(0, 10**30), UNITS),  # up to far past int64 seconds
@@ -214,6 +189,7 @@ def mutated_inputs(draw: st.DrawFn) -> dict[str, Any]:
     """A valid input with one to three targeted changes: a field replaced (by another type,
     another string, a duration at or past the limits), removed, or an unknown one added."""
     doc = {**VALID, "ttl": dict(VALID["ttl"])}
+    value: object
     for _ in range(draw(st.integers(1, 3))):
         if draw(st.booleans()):  # half the time a TTL, with a duration near or past the limits
             key = draw(st.sampled_from(["ttl.transitioning", "ttl.steady"]))
