@@ -1,5 +1,5 @@
 # Everything goes through a venv created here from pinned dependencies: nothing relies on what
-# happens to be installed on the machine.
+# happens to be installed on the machine. `make` alone (`make help`) lists the targets.
 #   make test                    default interpreter (python3.11, else python3), venv .venv
 #   make test PYTHON=python3.13  that interpreter (3.11 to 3.13) in its own venv, .venv-py3.13
 # A venv is rebuilt when its interpreter changes. Under pyenv, `python3.12` is a shim that runs
@@ -23,8 +23,17 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 	--custom-compile-command 'make requirements'
 DOCKERFILES := Dockerfile Dockerfile.konflux Dockerfile.tasks
 
-.PHONY: setup lint format test requirements wheel-check xrd xrd-check deploy-check deploy-pin demo \
-	bench soak clean FORCE
+.PHONY: help setup lint format test requirements wheel-check xrd xrd-check input-crd deploy-check \
+	deploy-pin run demo bench soak clean FORCE
+.DEFAULT_GOAL := help
+
+# `make run`: where the function listens (loopback only; plain text).
+RUN_ADDRESS ?= 127.0.0.1:9443
+
+help: ## list the targets and what each does (the default target)
+	@echo 'usage: make TARGET [PYTHON=python3.12]; the targets:'
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^#]*## / {printf "  %-14s %s\n", $$1, $$2}' \
+		$(firstword $(MAKEFILE_LIST))
 
 # Records which interpreter built the venv; a different one (or none yet) starts it afresh.
 $(VENV)/.python: FORCE
@@ -43,13 +52,14 @@ $(STAMP): $(VENV)/.python pyproject.toml scripts/pyproject.toml requirements.txt
 
 setup: $(STAMP) ## create the venv with the pinned dependencies
 
-lint: setup ## ruff lint + format check, hadolint on the Dockerfiles, actionlint on the workflows
+lint: setup ## ruff lint + format check, mypy, hadolint on the Dockerfiles, actionlint on the workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/hadolint $(DOCKERFILES)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/actionlint
 
-format: setup
+format: setup ## ruff format and ruff's fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -67,6 +77,9 @@ xrd: setup ## regenerate xrd/ from crd/
 xrd-check: setup ## fail when xrd/ is stale
 	$(BIN)/xrd-gen sync --check
 
+input-crd: setup ## regenerate package/input/ (the input CRD) from function/input.py
+	$(BIN)/python -m scripts.inputcrd
+
 deploy-check: setup ## render deploy/ and validate it against the real CRDs (skips without ../shared)
 	$(BIN)/python -m scripts.deploy check
 
@@ -75,6 +88,10 @@ deploy-pin: setup ## pin the function package: make deploy-pin DIGEST=sha256:...
 
 test: lint xrd-check deploy-check ## lint, drift check, deploy check and the whole suite
 	$(BIN)/pytest -n auto
+
+run: setup ## serve the function on RUN_ADDRESS (default 127.0.0.1:9443), plain text, a log line per call
+	@echo 'function-ephemeral-cluster: serving on $(RUN_ADDRESS) (insecure: plain text, loopback); Ctrl-C stops it'
+	@exec $(BIN)/function-ephemeral-cluster --insecure --debug --address '$(RUN_ADDRESS)'
 
 demo: setup ## render the built-in example (Ready phase) through the function
 	@$(BIN)/python -m scripts.demo
@@ -87,5 +104,5 @@ soak: setup ## long run at c=16; SOAK_SECONDS overrides the default 600
 
 FORCE:
 
-clean:
+clean: ## remove the venvs and the caches
 	rm -rf .venv .venv-py* .pytest_cache .ruff_cache .hypothesis build *.egg-info scripts/*.egg-info

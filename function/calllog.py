@@ -21,6 +21,8 @@ import structlog
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from structlog.typing import FilteringBoundLogger
 
+from function import structs
+
 PACKAGE = "function-ephemeral-cluster"
 SHORT = 64
 
@@ -59,6 +61,13 @@ def configure(*, debug: bool) -> None:
     )
 
 
+def logger() -> FilteringBoundLogger:
+    """This process's logger, the filtering one `configure` sets up (structlog returns it
+    untyped; the SDK's `logging.get_logger` types it as a stdlib logger, which it is not)."""
+    log: FilteringBoundLogger = structlog.get_logger()
+    return log
+
+
 def debug_enabled() -> bool:
     """True when --debug asked for a line per call."""
     return _state["debug"]
@@ -80,13 +89,9 @@ def version() -> str:
         return "unknown"
 
 
-def _field(struct: object, *path: str) -> str:
-    for key in path:
-        value = struct.fields.get(key)  # type: ignore[attr-defined]
-        if value is None:
-            return ""
-        struct = value.struct_value
-    return value.string_value
+def _field(struct: structs.Struct, *path: str) -> str:
+    value = structs.field(struct, *path)
+    return value.string_value if value is not None else ""
 
 
 def xr_name(req: fnv1.RunFunctionRequest) -> str:

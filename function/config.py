@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -22,8 +22,22 @@ from function import structs
 if TYPE_CHECKING:
     from function.input import Input
 
-API_VERSION = "ephemeralcluster.fn.ci.openshift.org/v1beta1"
-KIND = "Input"
+API_VERSION: Final = "ephemeralcluster.fn.ci.openshift.org/v1beta1"
+KIND: Final = "Input"
+# The closed choices, declared once for this view and the model (function.input).
+ProviderConfigKind = Literal["ClusterProviderConfig", "ProviderConfig"]
+CredentialsMode = Literal["secretRef", "status", "auto"]
+
+#: The longest response TTL the input accepts: 24h. Crossplane caches a function's response
+#: for at most its `--xfn-cache-max-ttl`, default 24h (crossplane/crossplane v2.2.4,
+#: cmd/crossplane/core/core.go `XfnCacheMaxTTL`; internal/xfn/cached/cached_runner.go
+#: `FileBackedRunner.CacheFunction` clamps longer TTLs), and with realtime compositions it
+#: requeues the XR after the pipeline's shortest TTL (internal/controller/apiextensions/
+#: composite/reconciler.go `Reconciler.Reconcile`, `RequeueAfter: jitter(res.TTL)`): a longer
+#: TTL buys nothing and only delays the next look at a cluster. It is also far inside what a
+#: protobuf Duration (±10,000 years) and Go's time.Duration (~292 years, which `AsDuration`
+#: would silently saturate to) hold.
+TTL_MAX_SECONDS = 24 * 3600
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -56,12 +70,12 @@ class Config:
     """A validated input: what every call reads. Defaults are upstream's hard-coded values."""
 
     provider_config_name: str = "testplatform-kubernetes-provider-config"
-    provider_config_kind: str = "ClusterProviderConfig"
+    provider_config_kind: ProviderConfigKind = "ClusterProviderConfig"
     target_namespace: str = "ephemeral-cluster"
     environment_config_name: str = "envcfg"
     environment_config_key: str = "clusterName"
     konflux_cluster_name: str | None = None
-    credentials_mode: str = "auto"
+    credentials_mode: CredentialsMode = "auto"
     connection_secret_namespace: str = "crossplane-connections"  # noqa: S105 - a namespace
     ttl: TTLConfig = dataclasses.field(default_factory=TTLConfig)
 

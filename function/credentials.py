@@ -1,5 +1,8 @@
 """Where the cluster's kubeconfig and kubeAdminPassword come from, and the `credentials` Object.
 
+`resolve` settles, once per call, the credentials the XR gets (none while they are withheld
+from it: `function.tenant`), whether the kubeconfig is among them, and the Object to compose.
+
 Two designs exist on app.ci. New controllers put the credentials in a Secret named by the EC's
 `status.secretRef`; the function observes that Secret with an Observe-only Object whose
 connection details carry the two keys (provider-kubernetes decodes `data.*`, so they arrive as
@@ -14,11 +17,11 @@ import binascii
 import dataclasses
 import functools
 import re
-from collections.abc import Mapping
+from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import mapping, observed, structs
+from function import mapping, names, observed, structs
 from function.config import Config
 from function.errors import FatalError
 
@@ -27,16 +30,18 @@ KUBECONFIG, PASSWORD = mapping.CONNECTION_KEYS
 
 @dataclasses.dataclass(frozen=True)
 class Credentials:
-    """The credentials found this call (possibly none) and the `credentials` Object to compose."""
+    """What this call delivers: the XR's credentials and the `credentials` Object to compose."""
 
+    # The keys the XR gets: empty while withheld from this tenant (function.tenant).
     details: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False)
-    source: str = "none"  # "secretRef", "status" or "none"
+    # Every credential fragment found, withheld or not: what messages must never echo.
+    secrets: tuple[str, ...] = dataclasses.field(default=(), repr=False)
     obj: structs.Struct | None = dataclasses.field(default=None, repr=False)
     problem: str = ""  # why no Object could be composed (bad data from app.ci)
 
     @property
-    def available(self) -> bool:
-        """A non-empty kubeconfig is known."""
+    def has_kubeconfig(self) -> bool:
+        """The XR gets a non-empty kubeconfig this call."""
         return bool(self.details.get(KUBECONFIG))
 
 
@@ -122,35 +127,122 @@ def _status_details(ec: observed.EphemeralCluster | None) -> dict[str, bytes]:
     return details
 
 
+def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:
+    """The `credentials` Object minus its four names: built once per input, then copied."""
+
+    def build() -> dict[str, Any]:
+        doc = mapping.object_doc(v2, cfg)
+        ref = {"apiVersion": "v1", "kind": "Secret", "name": "", "namespace": cfg.target_namespace}
+        write_to: dict[str, str] = {"name": ""}
+        if not v2:
+            write_to["namespace"] = cfg.connection_secret_namespace
+        doc["spec"].update(
+            {
+                "managementPolicies": ["Observe"],
+                "forProvider": {
+                    "manifest": {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {"name": "", "namespace": cfg.target_namespace},
+                    }
+                },
+                "connectionDetails": [
+                    {**ref, "fieldPath": f"data.{item}", "toConnectionSecretKey": item}
+                    for item in mapping.CONNECTION_KEYS
+                ],
+                "writeConnectionSecretToRef": write_to,
+                "watch": True,
+            }
+        )
+        return doc
+
+    key = (
+        "credentials",
+        str(v2),
+        cfg.provider_config_name,
+        cfg.provider_config_kind,
+        cfg.target_namespace,
+        cfg.connection_secret_namespace,
+    )
+    return mapping.template(key, build)
+
+
+def credentials_object(
+    xr: observed.Composite,
+    cfg: Config,
+    secret_ref: str,
+    existing: structs.Struct | None = None,
+) -> structs.Struct:
+    """Observe-only Object on the EC's credentials Secret, publishing its two keys.
+
+    A copy of the input's template (C-level) with the Object and Secret names filled in: a
+    fleet of XRs costs the same as one. An `existing` (observed) v1 Object keeps the connection
+    Secret it was created with, even after the input's connectionSecretNamespace changed (or
+    when upstream's pipeline created it): Crossplane reads a composed resource's connection
+    details from the Secret its spec names, and a moved one stays empty until
+    provider-kubernetes writes it again, so a running cluster's claim would lose ClusterReady
+    and Ready in between.
+    """
+    secret = names.check_subdomain(secret_ref, "status.secretRef", "EphemeralCluster secretRef")
+    name = names.object_name("credentials", xr.name)
+    obj = structs.Struct()
+    obj.CopyFrom(_credentials_template(xr.v2, cfg))
+    metadata = obj.fields["metadata"].struct_value
+    metadata.fields["name"].string_value = name
+    if xr.v2:
+        metadata.fields["namespace"].string_value = xr.namespace
+    spec = obj.fields["spec"].struct_value.fields
+    manifest = spec["forProvider"].struct_value.fields["manifest"].struct_value
+    manifest.fields["metadata"].struct_value.fields["name"].string_value = secret
+    for detail in spec["connectionDetails"].list_value.values:
+        detail.struct_value.fields["name"].string_value = secret
+    write_to = spec["writeConnectionSecretToRef"].struct_value
+    write_to.fields["name"].string_value = name
+    kept_ref = None if xr.v2 else structs.sub(existing, "spec", "writeConnectionSecretToRef")
+    if kept_ref is not None and structs.text(kept_ref, "name"):
+        write_to.CopyFrom(kept_ref)
+    return obj
+
+
 def resolve(
     req: fnv1.RunFunctionRequest,
     xr: observed.Composite,
     cfg: Config,
     ec: observed.EphemeralCluster | None,
+    *,
+    withheld: bool = False,
 ) -> Credentials:
     """The credentials per the input's mode, and the Observe-only Object when secretRef applies.
 
     No Object is composed before the EC names its Secret: observing a placeholder Secret only
-    produces errors until provisioning ends.
+    produces errors until provisioning ends. Whatever the mode, a kubeconfig not found this
+    way is taken from an observed `credentials` Object (it is kept: keep-when-observed). While
+    credentials are `withheld` none is delivered and no Object is composed; the Secret name
+    app.ci reports is still checked, so `problem` says when it is unusable.
     """
+    existing = observed.resource(req, observed.CREDENTIALS)
+    obj = None
+    problem = ""
     if _wants_secret_ref(cfg, ec):
-        if ec is None or not ec.secret_ref:
-            return Credentials()
-        try:
-            existing = observed.resource(req, observed.CREDENTIALS)
-            obj = mapping.credentials_object(
-                xr, cfg, ec.secret_ref, existing.resource if existing is not None else None
-            )
-        except FatalError as err:
-            # Data written by app.ci, not by the tenant: do not block teardown with a FATAL.
-            return Credentials(problem=str(err))
-        details = observed_details(observed.resource(req, observed.CREDENTIALS))
-        return Credentials(details=details, source="secretRef", obj=obj)
-    details = _status_details(ec)
-    return Credentials(details=details, source="status" if details else "none")
+        if ec is not None and ec.secret_ref:
+            try:
+                obj = credentials_object(
+                    xr, cfg, ec.secret_ref, existing.resource if existing is not None else None
+                )
+            except FatalError as err:
+                # Data written by app.ci, not by the tenant: do not block teardown with a FATAL.
+                problem = str(err)
+        details = observed_details(existing)
+    else:
+        details = _status_details(ec)
+        if not details.get(KUBECONFIG):
+            details = observed_details(existing)
+    secrets = fragments(details)
+    if withheld:
+        return Credentials(secrets=secrets, problem=problem)
+    return Credentials(details=details, secrets=secrets, obj=obj, problem=problem)
 
 
-def secret_has_kubeconfig(resources: Mapping[str, fnv1.Resource]) -> bool:
-    """The (kept) v2 `connection-secret` among `resources` holds a kubeconfig."""
-    res = resources.get(observed.CONNECTION_SECRET)
+def secret_has_kubeconfig(res: fnv1.Resource | None) -> bool:
+    """The observed v2 `connection-secret` `res` holds a kubeconfig."""
     return res is not None and bool(structs.string(res.resource, "data", KUBECONFIG))

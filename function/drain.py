@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
 import grpc
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -33,17 +34,31 @@ QUIET_SECONDS = 0.1  # no call for this long, loop free: core holds no unmatched
 POLL_SECONDS = 0.02
 
 
+Context = grpc.aio.ServicerContext[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse]
+
+
+class Runner(Protocol):
+    """What the server serves: the function's servicer, the bench's no-op, or this tracker
+    (the SDK's generated servicer base class is untyped)."""
+
+    async def RunFunction(  # noqa: N802 - gRPC method name
+        self, req: fnv1.RunFunctionRequest, context: Context | None = None, /
+    ) -> fnv1.RunFunctionResponse:
+        """Answer one call."""
+        ...
+
+
 class CallTracker(grpcv1.FunctionRunnerServiceServicer):
     """Wraps the servicer to count calls in progress and remember the last start or end."""
 
-    def __init__(self, runner: grpcv1.FunctionRunnerServiceServicer) -> None:
+    def __init__(self, runner: Runner) -> None:
         """`runner` answers the calls; this only counts them."""
         self.runner = runner
         self.active = 0
         self.last_activity = time.monotonic()
 
     async def RunFunction(  # noqa: N802 - gRPC method name
-        self, req: fnv1.RunFunctionRequest, context: grpc.aio.ServicerContext | None = None
+        self, req: fnv1.RunFunctionRequest, context: Context | None = None
     ) -> fnv1.RunFunctionResponse:
         """Delegate to the wrapped servicer."""
         self.active += 1

@@ -1,11 +1,12 @@
 """The composition function: one step that replaces upstream's five-step pipeline.
 
-This module only orchestrates; each concern lives in its own module (input, observed,
-requirements, mapping, credentials, status, readiness, names). The one rule that shapes the
+This module only orchestrates; each concern lives in its own module (config, observed,
+tenant, requirements, mapping, credentials, status, readiness). The one rule that shapes the
 flow: desired state is authoritative, so once `ec`, `credentials` or `connection-secret` has
 been observed, every non-FATAL response contains it (re-emitted as observed when it cannot be
-computed this time). Anything that must fail fails with a FATAL result, which makes Crossplane
-apply nothing from the call.
+computed this time); the one exception is an Observe-only `credentials` Object on an
+EphemeralCluster of another tenant (`mapping.keep_observed`). Anything that must fail fails
+with a FATAL result, which makes Crossplane apply nothing from the call.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import datetime
 import traceback
 
-import grpc
-from crossplane.function import logging, response
+from crossplane.function import response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
@@ -23,132 +23,78 @@ from function import (
     calllog,
     config,
     credentials,
+    drain,
     mapping,
-    names,
     observed,
     readiness,
     requirements,
     status,
+    tenant,
 )
 from function.errors import FatalError
-from function.requirements import Source
 
 FATAL_TTL = datetime.timedelta(seconds=30)
 
-_ENVCFG_REASONS = {
-    Source.PENDING: "WaitingForEnvironmentConfig",
-    Source.MISSING: "EnvironmentConfigNotFound",
-    Source.NO_KEY: "EnvironmentConfigKeyMissing",
-}
-
-
-def _envcfg_condition(
-    rsp: fnv1.RunFunctionResponse,
-    cfg: config.Config,
-    cluster: requirements.ClusterName,
-    ec: observed.EphemeralCluster | None,
-) -> None:
-    """Say whether the Konflux cluster name was found, and what that means for the EC."""
-    if cluster.source is Source.LITERAL:
-        return
-    where = f"EnvironmentConfig {cfg.environment_config_name} (data.{cfg.environment_config_key})"
-    if cluster.found:
-        status.condition(rsp, status.ENVCFG_CONDITION, "True", "Found", f"{where} found")
-        return
-    problem = {
-        Source.PENDING: f"waiting for {where}",
-        Source.MISSING: f"{where} not found",
-        Source.NO_KEY: f"{where} has no value",
-    }[cluster.source]
-    if ec is not None and ec.cluster_name:
-        effect = "keeping the existing EphemeralCluster with the cluster name it was created with"
-    elif ec is not None:
-        effect = "keeping the existing EphemeralCluster as observed"
-    else:
-        effect = "the EphemeralCluster is not requested until the Konflux cluster name is known"
-    reason = _ENVCFG_REASONS[cluster.source]
-    status.condition(rsp, status.ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
-
-
-def _tenant(xr: observed.Composite, ec: observed.EphemeralCluster | None) -> str:
-    """The tenant namespace, checked; an already-created EC keeps the tenant it was given."""
-    tenant = xr.tenant or (ec.tenant if ec is not None else "")
-    if not tenant:
-        raise FatalError(
-            xr.tenant_field,
-            "the XR has no tenant namespace (no claimRef namespace, no "
-            f"{observed.CLAIM_NAMESPACE_LABEL} label); create it through a claim",
-        )
-    return names.check_label(tenant, xr.tenant_field, "tenant namespace")
-
-
-def _keep_observed(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
-    """Re-emit every owned resource that was observed but is not in the desired state."""
-    for key in observed.OWNED:
-        if key in rsp.desired.resources:
-            continue
-        res = observed.resource(req, key)
-        if res is not None:
-            rsp.desired.resources[key].resource.CopyFrom(mapping.kept(res.resource))
-
 
 def compose(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    """One RunFunction call; raises FatalError for requests that must not be acted on."""
+    """One RunFunction call; raises FatalError for requests that must not be acted on.
+
+    The facts first, each settled once (a bad XR field fails before anything is requested),
+    then the response, written once, its TTL last.
+    """
     cfg = config.from_request(req)
-    xr = observed.composite(req)
     ec = observed.ephemeral_cluster(req)
-    tenant = _tenant(xr, ec)
-    if tenant != xr.tenant:
-        xr = observed.with_tenant(xr, tenant)
-    if xr.v2:
-        mapping.connection_secret_name(xr)  # a bad name fails before anything is requested
-    shown = observed.composite_condition_types(req)
-
-    rsp = response.to(req)
-    requirements.request(rsp, cfg, req)
+    xr, withheld = tenant.check(observed.composite(req), ec)
+    secret = observed.resource(req, observed.CONNECTION_SECRET)
+    secret_name = mapping.connection_secret_name(xr, observed.name(secret)) if xr.v2 else ""
+    sent = observed.applied(req)
+    tear_down = observed.teardown(xr, ec, sent)
+    creds = credentials.resolve(req, xr, cfg, ec, withheld=withheld is not None)
+    # A kept v2 Secret still holds the kubeconfig unless its data goes (withheld).
+    secret_ready = withheld is None and credentials.secret_has_kubeconfig(secret)
     cluster = requirements.cluster_name(req, cfg)
-    cluster_value = cluster.value or (ec.cluster_name if ec is not None else "")
-    _envcfg_condition(rsp, cfg, cluster, ec)
+    cluster_name = cluster.value or (ec.cluster_name if ec is not None else "")
 
-    if cluster_value:
+    # No TTL yet (response.to would set the SDK's default): it is set once, last.
+    rsp = fnv1.RunFunctionResponse(
+        meta=fnv1.ResponseMeta(tag=req.meta.tag), desired=req.desired, context=req.context
+    )
+    desired = rsp.desired.resources
+    requirements.request(rsp, cfg, req)
+    status.envcfg_condition(rsp, cfg, cluster, ec)
+    if cluster_name:
         mapping.ec_object(
-            xr, cfg, cluster_value, ec, out=rsp.desired.resources[observed.EC].resource
+            xr,
+            cfg,
+            cluster_name,
+            name=sent.name if sent is not None else "",
+            tear_down=tear_down,
+            out=desired[observed.EC].resource,
         )
-
-    creds = credentials.resolve(req, xr, cfg, ec)
     if creds.obj is not None:
-        rsp.desired.resources[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
-    details = creds.details
-    if not creds.available:
-        details = credentials.observed_details(observed.resource(req, observed.CREDENTIALS))
-    has_kubeconfig = bool(details.get(credentials.KUBECONFIG))
-    if has_kubeconfig:
-        if xr.v2:
-            rsp.desired.resources[observed.CONNECTION_SECRET].resource.CopyFrom(
-                mapping.connection_secret(
-                    xr, details, observed.resource_name(req, observed.CONNECTION_SECRET)
-                )
-            )
-        else:
-            for key, value in details.items():
-                rsp.desired.composite.connection_details[key] = value
-
-    _keep_observed(req, rsp)
+        desired[observed.CREDENTIALS].resource.CopyFrom(creds.obj)
+    if creds.has_kubeconfig and xr.v2:
+        desired[observed.CONNECTION_SECRET].resource.CopyFrom(
+            mapping.connection_secret(xr.namespace, secret_name, creds.details)
+        )
+    elif creds.has_kubeconfig:
+        for key, value in creds.details.items():
+            rsp.desired.composite.connection_details[key] = value
+    mapping.keep_observed(req, rsp, withheld=withheld is not None, tear_down=tear_down)
 
     readiness.set_composed(rsp, observed.EC, ec is not None and ec.cluster_ready)
-    readiness.set_composed(rsp, observed.CREDENTIALS, has_kubeconfig)
-    readiness.set_composed(
-        rsp,
-        observed.CONNECTION_SECRET,
-        has_kubeconfig or credentials.secret_has_kubeconfig(rsp.desired.resources),
-    )
+    readiness.set_composed(rsp, observed.CREDENTIALS, creds.has_kubeconfig)
+    readiness.set_composed(rsp, observed.CONNECTION_SECRET, creds.has_kubeconfig or secret_ready)
 
+    shown = observed.composite_condition_types(req)
     if ec is not None:
         status.set_status(rsp, ec)
-        status.copy_conditions(rsp, ec, credentials.fragments(details))
-    status.credentials_condition(rsp, creds.problem, has_kubeconfig, shown)
+        status.copy_conditions(rsp, ec, creds.secrets)
+    status.credentials_condition(rsp, creds.problem, creds.has_kubeconfig, shown, withheld)
+    status.tenant_condition(rsp, withheld, shown)
     status.resolve_stale(rsp, shown, ec)
-    verdict = readiness.seal(rsp, readiness.usability(ec, has_kubeconfig))
+    usable = readiness.usability(ec, creds.has_kubeconfig, tear_down=tear_down, withheld=withheld)
+    verdict = readiness.seal(rsp, usable)
     readiness.set_ttl(rsp, readiness.ttl(cfg, ec, verdict.usable))
     return rsp
 
@@ -190,11 +136,13 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         cache_bytes: int = cache.DEFAULT_MAX_BYTES,
     ) -> None:
         """Constructible without arguments (the shared contract); 0 entries = no cache."""
-        self.log = logging.get_logger()
+        self.log = calllog.logger()
         self.cache = cache.ResponseCache(cache_entries, max_bytes=cache_bytes)
 
     async def RunFunction(  # noqa: N802 - gRPC method name
-        self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None = None
+        self,
+        req: fnv1.RunFunctionRequest,
+        _: drain.Context | None = None,
     ) -> fnv1.RunFunctionResponse:
         """Compose; a bad request or a bug becomes a FATAL result with a short message.
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from function import config
-from function.config import API_VERSION, DEFAULT, KIND, from_request, seconds  # noqa: F401 - re-exported (run-time view)
+from function.config import API_VERSION, KIND, seconds
 from function.errors import FatalError
 
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$")
@@ -30,7 +30,7 @@ Duration = Annotated[
     str,
     Field(
         pattern=_DURATION_RE.pattern,
-        description="A Go-style duration such as 30s, 5m or 1h30m.",
+        description="A Go-style duration such as 30s, 5m or 1h30m; from 1s to 24h.",
     ),
 ]
 DNSLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=_DNS_LABEL)]
@@ -52,18 +52,20 @@ class TTL(_Model):
 
     transitioning: Duration = Field(
         default=config.DEFAULT.ttl.transitioning,
-        description="TTL while the cluster is being requested, provisioned or torn down.",
+        description=("TTL while the cluster is being requested, provisioned or torn down; 1s-24h."),
     )
     steady: Duration = Field(
         default=config.DEFAULT.ttl.steady,
-        description="TTL once the cluster is usable, or finished (Deprovisioned/Failed).",
+        description="TTL once the cluster is usable or finished (Deprovisioned, Failed); 1s-24h.",
     )
 
     @pydantic.field_validator("transitioning", "steady")
     @classmethod
-    def _positive(cls, value: str) -> str:
+    def _in_range(cls, value: str) -> str:
         if seconds(value) < 1:
             raise ValueError("must be at least 1s")
+        if seconds(value) > config.TTL_MAX_SECONDS:
+            raise ValueError(f"{value[:80]!r} is longer than the maximum, 24h")
         return value
 
 
@@ -79,7 +81,7 @@ class Input(_Model):
         default=config.DEFAULT.provider_config_name,
         description="provider-kubernetes (Cluster)ProviderConfig that reaches app.ci.",
     )
-    provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
+    provider_config_kind: config.ProviderConfigKind = Field(
         default=config.DEFAULT.provider_config_kind,
         description="Kind of providerConfigRef for namespaced (v2) Objects only.",
     )
@@ -103,7 +105,7 @@ class Input(_Model):
         max_length=253,
         description="Literal Konflux cluster name; when set no EnvironmentConfig is requested.",
     )
-    credentials_mode: Literal["secretRef", "status", "auto"] = Field(
+    credentials_mode: config.CredentialsMode = Field(
         default=config.DEFAULT.credentials_mode,
         description=(
             "Where the kubeconfig comes from: secretRef (the Secret named by the EC's "
@@ -134,6 +136,8 @@ def _problem(error: Any) -> str:
     """A short explanation of one pydantic error (input values are not secret)."""
     if error["type"] == "extra_forbidden":
         return "unknown field"
+    if error["type"] == "value_error":  # our validators: the message without pydantic's prefix
+        return str(error.get("ctx", {}).get("error", error["msg"]))
     if error["type"] == "string_pattern_mismatch":
         last = str(error["loc"][-1]) if error["loc"] else ""
         hint = _PATTERN_HINTS.get(last, "a valid Kubernetes name (lowercase, digits, '-')")

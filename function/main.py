@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypedDict
 
 import click
 from crossplane.function import cli as sdkcli
 
+if TYPE_CHECKING:
+    from function.drain import Runner
+
 PROG = "function-ephemeral-cluster"
+
+
+class _Options(TypedDict):
+    """`serve_runner`'s keywords as `cli` settles them (the SDK's standard flags + workers)."""
+
+    debug: bool
+    address: str
+    tls_certs_dir: str | None  # None: plain text (tls.serving_certs_dir)
+    insecure: bool
+    max_recv_message_size: int
+    max_send_message_size: int | None
+    workers: int
 
 
 def _fail(message: str) -> NoReturn:
@@ -24,7 +39,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def serve_runner(
-    make_runner: Callable[[], Any] | None = None,
+    make_runner: Callable[[], Runner] | None = None,
     *,
     debug: bool,
     address: str,
@@ -52,7 +67,7 @@ def serve_runner(
         server.serve(
             make_runner(),
             address=address,
-            tls_certs_dir=None if insecure else tls_certs_dir,  # --insecure wins over the env
+            tls_certs_dir=tls_certs_dir,
             insecure=insecure,
             max_recv_message_size=max_recv_message_size,
             max_send_message_size=max_send_message_size,
@@ -85,20 +100,22 @@ def cli(
 ) -> None:
     """Serve the function-ephemeral-cluster composition function over gRPC."""
     from function import address as addresses  # noqa: PLC0415
-    from function import portlock  # noqa: PLC0415
+    from function import portlock, tls  # noqa: PLC0415
     from function.startup import StartupError  # noqa: PLC0415
 
     try:
         parsed = addresses.parse(address)
     except addresses.AddressError as err:
         raise click.BadParameter(str(err), param_hint="'--address'") from None
-    if not insecure and not tls_certs_dir:
-        _fail("no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure")
-    options = {
+    try:
+        certs = tls.serving_certs_dir(tls_certs_dir, insecure=insecure)  # None: plain text
+    except StartupError as err:
+        _fail(str(err))
+    options: _Options = {
         "debug": debug,
         "address": address,
-        "tls_certs_dir": tls_certs_dir,
-        "insecure": insecure,
+        "tls_certs_dir": certs,
+        "insecure": certs is None,
         "max_recv_message_size": max_recv_message_size,
         "max_send_message_size": max_send_message_size,
         "workers": workers,
@@ -118,7 +135,7 @@ def cli(
             lock.close()
 
 
-def _supervise(workers: int, options: dict[str, Any]) -> int:
+def _supervise(workers: int, options: _Options) -> int:
     """Check once in the parent (one line, not one per worker), then fork the workers."""
     from function import server, tls  # noqa: PLC0415
     from function.workers import run_workers  # noqa: PLC0415
@@ -126,7 +143,7 @@ def _supervise(workers: int, options: dict[str, Any]) -> int:
     # The test bind is exclusive (no SO_REUSEPORT): it fails while any other process holds
     # the port, even one that shares ports with SO_REUSEPORT.
     try:
-        if options["tls_certs_dir"] and not options["insecure"]:
+        if options["tls_certs_dir"]:  # settled by `cli`: None means plain text
             tls.check_tls_files(options["tls_certs_dir"])
         server.check_port(options["address"], reuse_port=False)
     except server.StartupError as err:

@@ -1,5 +1,6 @@
-"""XR → composed resources: the `ec` Object (wrapping the EphemeralCluster), the Observe-only
-`credentials` Object and, for a v2 XR, the `connection-secret` Secret.
+"""XR → composed resources: the `ec` Object (wrapping the EphemeralCluster) and, for a v2 XR,
+the `connection-secret` Secret; what both Objects share (the `credentials` Object itself is
+built in `function.credentials`); re-emitting what was observed (keep-when-observed).
 
 Only `spec.ciOperator` and `spec.tearDownCluster` travel from the XR into the EphemeralCluster;
 name, namespace, annotations and the ProviderConfig come from the function and its input, so
@@ -10,7 +11,10 @@ integers stay integers and large specs cost little.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import names, observed, structs
 from function.config import Config
@@ -31,7 +35,18 @@ _TEMPLATE_MAX = 64
 _templates: dict[tuple[str, ...], structs.Struct] = {}
 
 
-def _object_doc(v2: bool, cfg: Config) -> dict[str, Any]:
+def template(key: tuple[str, ...], build: Callable[[], dict[str, Any]]) -> structs.Struct:
+    """The Struct for `key`, built from `build()` the first time, then shared (never mutate it:
+    copy it). Building Structs from dicts runs in Python; copying a finished Struct runs in C."""
+    found = _templates.get(key)
+    if found is None:
+        if len(_templates) >= _TEMPLATE_MAX:
+            _templates.clear()
+        found = _templates[key] = structs.dict_to_struct(build())
+    return found
+
+
+def object_doc(v2: bool, cfg: Config) -> dict[str, Any]:
     """apiVersion/kind and providerConfigRef shared by both Objects."""
     ref: dict[str, Any] = {"name": cfg.provider_config_name}
     if v2:
@@ -45,14 +60,10 @@ def _object_doc(v2: bool, cfg: Config) -> dict[str, Any]:
 
 
 def _ec_template(v2: bool, cfg: Config) -> structs.Struct:
-    """Everything in the `ec` Object that depends only on the input: built once, then copied.
+    """Everything in the `ec` Object that depends only on the input: built once, then copied."""
 
-    Building Structs from dicts runs in Python; copying a finished Struct runs in C.
-    """
-    key = ("ec", str(v2), cfg.provider_config_name, cfg.provider_config_kind, cfg.target_namespace)
-    template = _templates.get(key)
-    if template is None:
-        doc = _object_doc(v2, cfg)
+    def build() -> dict[str, Any]:
+        doc = object_doc(v2, cfg)
         doc["spec"].update(
             {
                 "forProvider": {
@@ -67,10 +78,10 @@ def _ec_template(v2: bool, cfg: Config) -> structs.Struct:
                 "watch": True,
             }
         )
-        if len(_templates) >= _TEMPLATE_MAX:
-            _templates.clear()
-        template = _templates[key] = structs.dict_to_struct(doc)
-    return template
+        return doc
+
+    key = ("ec", str(v2), cfg.provider_config_name, cfg.provider_config_kind, cfg.target_namespace)
+    return template(key, build)
 
 
 def ec_annotations(xr: observed.Composite, cluster: str) -> dict[str, str]:
@@ -82,19 +93,21 @@ def ec_object(
     xr: observed.Composite,
     cfg: Config,
     cluster: str,
-    ec: observed.EphemeralCluster | None,
+    *,
+    name: str = "",
+    tear_down: bool = False,
     out: structs.Struct | None = None,
 ) -> structs.Struct:
     """The `ec` Object: EphemeralCluster manifest, CEL readiness on ClusterReady, watched.
 
+    `name`: the name the EphemeralCluster was created with (the observed Object's manifest), so
+    a live cluster is never renamed when the naming scheme changes; a new one gets
+    `names.ec_name`. `tear_down`: teardown was sent before (observed.teardown), so the
+    manifest says `true` whatever the XR says now; otherwise the XR's value, when set.
     Written into `out` when given (the response's own Struct: no extra copy).
     """
     object_name = names.object_name("managed", xr.name)
-    ec_name = names.ec_name(xr.name, xr.namespace)
-    # Teardown is one-way: once the EC was told, it stays told even if the XR loses the field.
-    tear_down = xr.tear_down
-    if ec is not None and ec.tear_down:
-        tear_down = True
+    ec_name = name or names.ec_name(xr.name, xr.namespace)
 
     obj = structs.Struct() if out is None else out
     obj.CopyFrom(_ec_template(xr.v2, cfg))
@@ -111,91 +124,42 @@ def ec_object(
         annotations.fields[key].string_value = value
     spec = manifest.fields["spec"].struct_value
     spec.fields["ciOperator"].CopyFrom(xr.ci_operator)
-    if tear_down is not None:
-        spec.fields["tearDownCluster"].bool_value = tear_down
+    if tear_down:
+        spec.fields["tearDownCluster"].bool_value = True
+    elif xr.tear_down is not None:
+        spec.fields["tearDownCluster"].bool_value = xr.tear_down
     return obj
 
 
-def _credentials_template(v2: bool, cfg: Config) -> structs.Struct:
-    """The `credentials` Object minus its four names: built once per input, then copied."""
-    key = (
-        "credentials",
-        str(v2),
-        cfg.provider_config_name,
-        cfg.provider_config_kind,
-        cfg.target_namespace,
-        cfg.connection_secret_namespace,
-    )
-    template = _templates.get(key)
-    if template is None:
-        doc = _object_doc(v2, cfg)
-        ref = {"apiVersion": "v1", "kind": "Secret", "name": "", "namespace": cfg.target_namespace}
-        write_to: dict[str, str] = {"name": ""}
-        if not v2:
-            write_to["namespace"] = cfg.connection_secret_namespace
-        doc["spec"].update(
-            {
-                "managementPolicies": ["Observe"],
-                "forProvider": {
-                    "manifest": {
-                        "apiVersion": "v1",
-                        "kind": "Secret",
-                        "metadata": {"name": "", "namespace": cfg.target_namespace},
-                    }
-                },
-                "connectionDetails": [
-                    {**ref, "fieldPath": f"data.{item}", "toConnectionSecretKey": item}
-                    for item in CONNECTION_KEYS
-                ],
-                "writeConnectionSecretToRef": write_to,
-                "watch": True,
-            }
-        )
-        if len(_templates) >= _TEMPLATE_MAX:
-            _templates.clear()
-        template = _templates[key] = structs.dict_to_struct(doc)
-    return template
+def send_tear_down(obj: structs.Struct) -> None:
+    """Make a kept `ec` Object's manifest say `tearDownCluster: true` (teardown stays sent)."""
+    manifest = obj.get_or_create_struct("spec").get_or_create_struct("forProvider")
+    spec = manifest.get_or_create_struct("manifest").get_or_create_struct("spec")
+    spec.fields["tearDownCluster"].bool_value = True
 
 
-def credentials_object(
-    xr: observed.Composite,
-    cfg: Config,
-    secret_ref: str,
-    existing: structs.Struct | None = None,
-) -> structs.Struct:
-    """Observe-only Object on the EC's credentials Secret, publishing its two keys.
-
-    A copy of the input's template (C-level) with the Object and Secret names filled in: a
-    fleet of XRs costs the same as one. An `existing` (observed) v1 Object keeps the connection
-    Secret it was created with, even after the input's connectionSecretNamespace changed (or
-    when upstream's pipeline created it): Crossplane reads a composed resource's connection
-    details from the Secret its spec names, and a moved one stays empty until
-    provider-kubernetes writes it again, so a running cluster's claim would lose ClusterReady
-    and Ready in between.
-    """
-    secret = names.check_subdomain(secret_ref, "status.secretRef", "EphemeralCluster secretRef")
-    name = names.object_name("credentials", xr.name)
-    obj = structs.Struct()
-    obj.CopyFrom(_credentials_template(xr.v2, cfg))
-    metadata = obj.fields["metadata"].struct_value
-    metadata.fields["name"].string_value = name
-    if xr.v2:
-        metadata.fields["namespace"].string_value = xr.namespace
-    spec = obj.fields["spec"].struct_value.fields
-    manifest = spec["forProvider"].struct_value.fields["manifest"].struct_value
-    manifest.fields["metadata"].struct_value.fields["name"].string_value = secret
-    for detail in spec["connectionDetails"].list_value.values:
-        detail.struct_value.fields["name"].string_value = secret
-    write_to = spec["writeConnectionSecretToRef"].struct_value
-    write_to.fields["name"].string_value = name
-    kept_ref = None if xr.v2 else structs.sub(existing, "spec", "writeConnectionSecretToRef")
-    if kept_ref is not None and structs.text(kept_ref, "name"):
-        write_to.CopyFrom(kept_ref)
-    return obj
+def observe_only(obj: structs.Struct) -> bool:
+    """The Object only observes (managementPolicies exactly [Observe]): deleting it never
+    deletes what it observes (crossplane/crossplane-runtime v2.2.0, pkg/reconciler/managed/
+    reconciler.go, `Reconciler.Reconcile`: the external Delete runs only when
+    `policy.ShouldDelete()`, i.e. the policies hold Delete or *)."""
+    value = structs.field(obj, "spec", "managementPolicies")
+    if value is None or value.WhichOneof("kind") != "list_value":
+        return False
+    items = value.list_value.values
+    return len(items) == 1 and items[0].string_value == "Observe"
 
 
-def connection_secret_name(xr: observed.Composite) -> str:
-    """The v2 Secret name: `spec.writeConnectionSecretToRef.name`, else `<XR>-kubeconfig`.
+def connection_secret_name(xr: observed.Composite, existing: str = "") -> str:
+    """The v2 Secret's name: `existing` (the observed Secret's), else
+    `spec.writeConnectionSecretToRef.name`, else `<XR>-kubeconfig`.
+
+    The XR's field is checked even when the Secret exists, so a bad name is always a FATAL.
+    An existing Secret keeps its name: Crossplane keeps a composed resource's name whatever the
+    function asks for (crossplane/crossplane v2.2.4, composite/composition_functions.go,
+    `FunctionComposer.Compose`: "If this desired resource state pertains to an existing
+    composed resource we want to maintain its name"), so a later change of the field does not
+    move the Secret.
 
     The name may not be the one the `credentials` Object writes its own connection Secret to
     (`credentials-<XR>` in the same namespace): provider-kubernetes and Crossplane would both
@@ -214,21 +178,14 @@ def connection_secret_name(xr: observed.Composite) -> str:
                 "(provider-kubernetes writes the EphemeralCluster's raw credentials there); "
                 "choose another name",
             )
-        return name
-    return names.check_subdomain(f"{xr.name}-kubeconfig", "metadata.name", "Secret name")
+    else:
+        name = names.check_subdomain(f"{xr.name}-kubeconfig", "metadata.name", "Secret name")
+    return existing or name
 
 
-def connection_secret(
-    xr: observed.Composite, details: dict[str, bytes], name: str = ""
-) -> structs.Struct:
-    """The v2 `connection-secret`: the exact credential bytes, base64-encoded once.
-
-    `name` is the name the Secret was created with, when it exists: Crossplane keeps a composed
-    resource's name whatever the function asks for (crossplane/crossplane v2.2.4,
-    composite/composition_functions.go, `FunctionComposer.Compose`: "If this desired resource
-    state pertains to an existing composed resource we want to maintain its name"), so a
-    later change of `spec.writeConnectionSecretToRef.name` does not move the Secret.
-    """
+def connection_secret(namespace: str, name: str, details: Mapping[str, bytes]) -> structs.Struct:
+    """The v2 `connection-secret` `name` in `namespace`: the exact credential bytes,
+    base64-encoded once."""
     data = {
         key: base64.b64encode(details[key]).decode("ascii")
         for key in CONNECTION_KEYS
@@ -238,10 +195,7 @@ def connection_secret(
         {
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": {
-                "name": name or connection_secret_name(xr),
-                "namespace": xr.namespace,
-            },
+            "metadata": {"name": name, "namespace": namespace},
             "type": "Opaque",
             "data": data,
         }
@@ -265,3 +219,31 @@ def kept(obj: structs.Struct) -> structs.Struct:
         if value is not None:
             metadata.fields[key].CopyFrom(value)
     return out
+
+
+def keep_observed(
+    req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse, *, withheld: bool, tear_down: bool
+) -> None:
+    """Re-emit every owned resource that was observed but is not in the desired state.
+
+    A kept `ec` says `tearDownCluster: true` once teardown was requested or sent. While
+    credentials are withheld (`tenant.check`) a kept v2 `connection-secret` loses its data
+    (Crossplane applies composed resources with server-side apply, so the keys go), and an
+    Observe-only `credentials` Object is dropped: Crossplane deletes it and, by garbage
+    collection, the connection Secret it filled; app.ci's Secret is untouched
+    (observe_only).
+    """
+    for key in observed.OWNED:
+        if key in rsp.desired.resources:
+            continue
+        res = observed.resource(req, key)
+        if res is None:
+            continue
+        if withheld and key == observed.CREDENTIALS and observe_only(res.resource):
+            continue
+        out = rsp.desired.resources[key].resource
+        out.CopyFrom(kept(res.resource))
+        if key == observed.EC and tear_down:
+            send_tear_down(out)
+        elif key == observed.CONNECTION_SECRET and withheld and "data" in out.fields:
+            del out.fields["data"]

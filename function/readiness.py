@@ -22,10 +22,11 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import observed
 from function.config import Config
-from function.status import CLUSTER_READY, FINISHED, WAITING_MESSAGE
+from function.status import WAITING_MESSAGE
+from function.tenant import Problem
 
 
-def flag(ready: bool) -> fnv1.Ready.ValueType:
+def flag(ready: bool) -> fnv1.Ready:
     """READY_TRUE or READY_FALSE, never unspecified."""
     return fnv1.READY_TRUE if ready else fnv1.READY_FALSE
 
@@ -42,17 +43,27 @@ class Usability:
 USABLE = Usability(True)
 
 
-def usability(ec: observed.EphemeralCluster | None, has_kubeconfig: bool) -> Usability:
-    """The rule: app.ci says `ClusterReady=True` in phase `Ready`, no teardown, kubeconfig here.
+def usability(  # noqa: PLR0911 - one return per reason, in the order they are checked
+    ec: observed.EphemeralCluster | None,
+    has_kubeconfig: bool,
+    *,
+    tear_down: bool = False,
+    withheld: Problem | None = None,
+) -> Usability:
+    """The rule: app.ci says `ClusterReady=True` in phase `Ready`, no teardown requested or
+    sent (`tear_down`, observed.teardown), credentials not withheld from this tenant, and the
+    kubeconfig here.
 
     The reason and message are what the claim's `ClusterReady` shows instead of app.ci's `True`
     while the cluster is not usable (they only matter when app.ci already says `True`).
     """
     if ec is None or not ec.cluster_ready:
         return Usability(False, "ClusterNotReady", "app.ci does not report the cluster ready")
-    if ec.tear_down or ec.phase in ("Deprovisioning", "Deprovisioned"):
+    if withheld is not None:
+        return Usability(False, withheld.reason, withheld.message)
+    if tear_down or ec.tearing_down:
         return Usability(False, "TearingDown", "the cluster is being torn down or is gone")
-    if ec.phase == "Failed":
+    if ec.failed:
         return Usability(False, "ClusterFailed", "the EphemeralCluster failed")
     if ec.phase != "Ready":
         return Usability(
@@ -93,7 +104,7 @@ def seal(rsp: fnv1.RunFunctionResponse, verdict: Usability) -> Usability:
         return verdict
     rsp.desired.composite.ready = fnv1.READY_FALSE
     for cond in rsp.conditions:
-        if cond.type == CLUSTER_READY and cond.status == fnv1.STATUS_CONDITION_TRUE:
+        if cond.type == observed.CLUSTER_READY and cond.status == fnv1.STATUS_CONDITION_TRUE:
             cond.status = fnv1.STATUS_CONDITION_FALSE
             cond.reason = verdict.reason
             cond.message = verdict.message
@@ -102,15 +113,17 @@ def seal(rsp: fnv1.RunFunctionResponse, verdict: Usability) -> Usability:
 
 def ttl(cfg: Config, ec: observed.EphemeralCluster | None, is_usable: bool) -> float:
     """Seconds: short while anything is moving; long when usable or finished."""
-    if is_usable or (ec is not None and ec.phase in FINISHED):
+    if is_usable or (ec is not None and ec.finished):
         return cfg.ttl.steady_seconds()
     return cfg.ttl.transitioning_seconds()
 
 
 def set_ttl(rsp: fnv1.RunFunctionResponse, seconds: float) -> None:
-    """meta.ttl without building a timedelta."""
-    rsp.meta.ttl.seconds = int(seconds)
-    rsp.meta.ttl.nanos = round((seconds - int(seconds)) * 1e9)
+    """meta.ttl without building a timedelta; nanos always in [0, 1e9) as a Duration needs
+    (the input caps TTLs at 24h, so the float is exact to the nanosecond)."""
+    whole, nanos = divmod(round(seconds * 1e9), 1_000_000_000)
+    rsp.meta.ttl.seconds = whole
+    rsp.meta.ttl.nanos = nanos
 
 
 def set_composed(rsp: fnv1.RunFunctionResponse, key: str, ready: bool) -> None:

@@ -26,9 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
-from crossplane.function import logging, runtime
+from crossplane.function import runtime
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from crossplane.function.proto.v1beta1 import run_function_pb2 as fnv1beta1
 from google.protobuf.message import Message
 from grpc_reflection.v1alpha import reflection
@@ -36,7 +35,7 @@ from grpc_reflection.v1alpha import reflection
 from function import address as addresses
 from function import cache, calllog, drain
 from function.startup import StartupError
-from function.tls import load_credentials, read_tls_files
+from function.tls import load_credentials, read_tls_files, serving_certs_dir
 
 GRACE_SECONDS = 5.0
 
@@ -93,7 +92,7 @@ def _measured(parse: Callable[[bytes], Message]) -> Callable[[bytes], Message]:
     return parse_and_measure
 
 
-def _register(server: grpc.aio.Server, runner: Any) -> None:
+def _register(server: grpc.aio.Server, runner: drain.CallTracker) -> None:
     """RunFunction v1 and v1beta1 (as the SDK's generated code does) plus reflection."""
     for service, servicer, request, reply in (
         ("apiextensions.fn.proto.v1.FunctionRunnerService", runner, fnv1, fnv1),
@@ -130,13 +129,13 @@ def _bind(server: grpc.aio.Server, address: str, creds: grpc.ServerCredentials |
 
 
 async def _serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: drain.Runner,
     address: str,
     creds: grpc.ServerCredentials | None,
     server_options: Sequence[tuple[str, Any]],
     workers: int,
 ) -> None:
-    log = logging.get_logger()
+    log = calllog.logger()
     tracker = drain.CallTracker(runner)
     server = grpc.aio.server(options=server_options)
     _register(server, tracker)
@@ -170,7 +169,7 @@ async def _serve(
 
 
 def serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: drain.Runner,
     *,
     address: str,
     tls_certs_dir: str | None,
@@ -181,14 +180,8 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve until SIGTERM/SIGINT; raises StartupError when the server cannot start."""
-    if insecure:
-        creds = None  # plain text only, even when a certs dir is also given
-    elif tls_certs_dir:
-        creds = load_credentials(tls_certs_dir)
-    else:
-        raise StartupError(
-            "no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure"
-        )
+    certs = serving_certs_dir(tls_certs_dir, insecure=insecure)
+    creds = None if certs is None else load_credentials(certs)
     check_port(address, reuse_port=reuse_port)
     server_options = options(max_recv_message_size, max_send_message_size, reuse_port=reuse_port)
     asyncio.run(_serve(runner, address, creds, server_options, workers))

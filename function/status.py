@@ -15,6 +15,9 @@ from collections.abc import Collection
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import credentials, observed
+from function.config import Config
+from function.requirements import ClusterName, Source
+from function.tenant import Problem
 
 # Crossplane owns these condition types; a function cannot set them.
 RESERVED = frozenset({"Ready", "Synced", "Healthy", "UpToDate", "Responsive"})
@@ -23,10 +26,10 @@ URL_CONDITION = "_ProwJobURL"
 FAILED_CONDITION = "EphemeralClusterFailed"
 ENVCFG_CONDITION = "EnvironmentConfigReady"
 CREDENTIALS_CONDITION = "CredentialsAvailable"
+TENANT_CONDITION = "TenantVerified"
 REQUEST_CONDITION = "RequestAccepted"
-CLUSTER_READY = "ClusterReady"
+CLUSTER_READY = observed.CLUSTER_READY  # the claim's copy of app.ci's condition
 WAITING_MESSAGE = "app.ci reports the cluster ready; its kubeconfig has not reached Crossplane yet"
-FINISHED = frozenset({"Deprovisioned", "Failed"})
 
 _STATUS = {
     "True": fnv1.STATUS_CONDITION_TRUE,
@@ -58,6 +61,41 @@ def condition(
     )
     if message:
         cond.message = message[:_MESSAGE_MAX]
+
+
+_ENVCFG_REASONS = {
+    Source.PENDING: "WaitingForEnvironmentConfig",
+    Source.MISSING: "EnvironmentConfigNotFound",
+    Source.NO_KEY: "EnvironmentConfigKeyMissing",
+}
+
+
+def envcfg_condition(
+    rsp: fnv1.RunFunctionResponse,
+    cfg: Config,
+    cluster: ClusterName,
+    ec: observed.EphemeralCluster | None,
+) -> None:
+    """Say whether the Konflux cluster name was found, and what that means for the EC."""
+    if cluster.source is Source.LITERAL:
+        return
+    where = f"EnvironmentConfig {cfg.environment_config_name} (data.{cfg.environment_config_key})"
+    if cluster.found:
+        condition(rsp, ENVCFG_CONDITION, "True", "Found", f"{where} found")
+        return
+    problem = {
+        Source.PENDING: f"waiting for {where}",
+        Source.MISSING: f"{where} not found",
+        Source.NO_KEY: f"{where} has no value",
+    }[cluster.source]
+    if ec is not None and ec.cluster_name:
+        effect = "keeping the existing EphemeralCluster with the cluster name it was created with"
+    elif ec is not None:
+        effect = "keeping the existing EphemeralCluster as observed"
+    else:
+        effect = "the EphemeralCluster is not requested until the Konflux cluster name is known"
+    reason = _ENVCFG_REASONS[cluster.source]
+    condition(rsp, ENVCFG_CONDITION, "False", reason, f"{problem}; {effect}")
 
 
 def set_status(rsp: fnv1.RunFunctionResponse, ec: observed.EphemeralCluster) -> None:
@@ -105,7 +143,7 @@ def copy_conditions(
         condition(rsp, PHASE_CONDITION, "True", _reason(ec.phase, "Phase"), ec.phase)
     if ec.prow_job_url:
         condition(rsp, URL_CONDITION, "True", "ProwJobCreated", ec.prow_job_url)
-    if ec.phase == "Failed":
+    if ec.failed:
         reason, message = _failure_reason(ec)
         message = credentials.redact(message, secrets)
         condition(
@@ -118,20 +156,45 @@ def copy_conditions(
 
 
 def credentials_condition(
-    rsp: fnv1.RunFunctionResponse, problem: str, has_kubeconfig: bool, shown: Collection[str]
+    rsp: fnv1.RunFunctionResponse,
+    problem: str,
+    has_kubeconfig: bool,
+    shown: Collection[str],
+    withheld: Problem | None = None,
 ) -> None:
     """`CredentialsAvailable`: False with the problem; once shown, kept true to the facts.
 
     It only appears when app.ci reported an unusable Secret name; from then on every call says
-    whether the kubeconfig has arrived, so the False clears once the problem is gone.
+    whether the kubeconfig has arrived (or is withheld: `tenant_condition` says why), so the
+    False clears once the problem is gone.
     """
     if problem:
         condition(rsp, CREDENTIALS_CONDITION, "False", "InvalidSecretRef", problem)
     elif CREDENTIALS_CONDITION in shown:
-        if has_kubeconfig:
+        if withheld is not None:
+            condition(rsp, CREDENTIALS_CONDITION, "False", withheld.reason, withheld.message)
+        elif has_kubeconfig:
             condition(rsp, CREDENTIALS_CONDITION, "True", "KubeconfigFetched", "kubeconfig fetched")
         else:
             condition(rsp, CREDENTIALS_CONDITION, "False", "WaitingForKubeconfig", WAITING_MESSAGE)
+
+
+def tenant_condition(
+    rsp: fnv1.RunFunctionResponse, withheld: Problem | None, shown: Collection[str]
+) -> None:
+    """`TenantVerified`: False while credentials are withheld because the EphemeralCluster is not
+    provably this tenant's; once shown, True again as soon as it is (Crossplane never removes
+    a condition, so the False would otherwise stay)."""
+    if withheld is not None:
+        condition(rsp, TENANT_CONDITION, "False", withheld.reason, withheld.message)
+    elif TENANT_CONDITION in shown:
+        condition(
+            rsp,
+            TENANT_CONDITION,
+            "True",
+            "TenantMatches",
+            "the EphemeralCluster is annotated for this XR's tenant, or not observed yet",
+        )
 
 
 def resolve_stale(

@@ -11,10 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf.struct_pb2 import Struct, Value
 
-Struct = struct_pb2.Struct
-Value = struct_pb2.Value
+# Struct and Value are re-exported: the protobuf types every module of the function names
+# (typed by the types-protobuf stubs).
+__all__ = [
+    "EMPTY",
+    "Struct",
+    "Value",
+    "child",
+    "dict_to_struct",
+    "field",
+    "objects",
+    "string",
+    "strings",
+    "struct_to_dict",
+    "sub",
+    "text",
+    "value_to_py",
+]
 
 # Doubles above 2**53 are not exact integers any more; leave them as floats.
 _EXACT_INT_LIMIT = 2**53
@@ -51,14 +66,14 @@ def dict_to_struct(data: Mapping[str, Any]) -> Struct:
     return struct
 
 
-_EMPTY = Struct()  # read-only stand-in for "absent"; never mutated
+EMPTY = Struct()  # read-only stand-in for "absent"; never mutated
 
 
 def child(struct: Struct, key: str) -> Struct:
     """The object at `key`, or an empty Struct when absent or not an object (hot path)."""
     value = struct.fields.get(key)
     # A non-object Value reads as an empty default Struct: nothing below it is found.
-    return value.struct_value if value is not None else _EMPTY
+    return value.struct_value if value is not None else EMPTY
 
 
 def text(struct: Struct, key: str) -> str:
@@ -119,11 +134,3 @@ def objects(struct: Struct | None, *path: str) -> list[Struct]:
         for item in value.list_value.values
         if item.WhichOneof("kind") == "struct_value"
     ]
-
-
-def set_path(struct: Struct, path: tuple[str, ...], value: Value) -> None:
-    """Copy `value` to `path` inside `struct`, creating objects on the way (no dict trip)."""
-    current = struct
-    for key in path[:-1]:
-        current = current.get_or_create_struct(key)
-    current.fields[path[-1]].CopyFrom(value)

@@ -27,6 +27,22 @@ def _no_password() -> bytes:
     raise _EncryptedKeyError
 
 
+def serving_certs_dir(tls_certs_dir: str | None, *, insecure: bool) -> str | None:
+    """The directory to serve mutual TLS from, or None for plain text: the one rule.
+
+    `--insecure` serves plain text only, even when a certs dir is also given (by
+    `--tls-certs-dir` or TLS_SERVER_CERTS_DIR; the SDK would open a TLS and a plain listener
+    on the same port); without it a certs dir is required.
+    """
+    if insecure:
+        return None
+    if not tls_certs_dir:
+        raise StartupError(
+            "no TLS certs dir: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure"
+        )
+    return tls_certs_dir
+
+
 def read_tls_files(certs_dir: str) -> dict[str, bytes]:
     """tls.crt, tls.key and ca.crt from `certs_dir`, each checked to be PEM."""
     directory = Path(certs_dir)

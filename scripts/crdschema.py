@@ -209,7 +209,7 @@ def validate(
     return errors
 
 
-def structural_problems(schema: Schema, path: str = "") -> list[str]:
+def structural_problems(schema: object, path: str = "") -> list[str]:
     """Reasons `schema` is not a structural schema, which Kubernetes requires of CRDs."""
     problems: list[str] = []
     here = path or "<root>"

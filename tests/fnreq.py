@@ -235,6 +235,9 @@ def envcfg(cluster: str | None = CLUSTER, name: str = "envcfg") -> dict[str, Any
 
 
 Observed = Mapping[str, Any]  # key -> resource dict, or (resource dict, connection details)
+# The EnvironmentConfig answer: "default" (envcfg()), "pending" (not answered yet), None
+# (answered with nothing) or the EnvironmentConfig itself.
+Env = Mapping[str, Any] | str | None
 
 #: What Crossplane v2.2.4 advertises (internal/xfn/capabilities.go, SupportedCapabilities).
 CROSSPLANE_2_2 = (
@@ -250,12 +253,12 @@ def request(
     xr: Mapping[str, Any],
     observed: Observed | None = None,
     *,
-    env: Mapping[str, Any] | str | None = "default",
+    env: Env = "default",
     via: str = "required",
     fn_input: Mapping[str, Any] | None = None,
     desired: Mapping[str, Mapping[str, Any]] | None = None,
     tag: str = "tag-0001",
-    capabilities: tuple[int, ...] | None = None,
+    capabilities: tuple[fnv1.Capability, ...] | None = None,
 ) -> fnv1.RunFunctionRequest:
     """A RunFunctionRequest; `env` None = requirement answered with nothing, "pending" = not
     answered yet; `via` = "required" (Crossplane 2.2: its capabilities are advertised, unless
@@ -277,9 +280,9 @@ def request(
         req.desired.resources[key].resource.CopyFrom(structs.dict_to_struct(value))
     if env != "pending":
         answer = (req.required_resources if via == "required" else req.extra_resources)["envcfg"]
-        body = envcfg() if env == "default" else env
-        if body is not None:
-            answer.items.add().resource.CopyFrom(structs.dict_to_struct(body))
+        found = envcfg() if env == "default" else env
+        if isinstance(found, Mapping):
+            answer.items.add().resource.CopyFrom(structs.dict_to_struct(found))
     if fn_input is not None:
         req.input.CopyFrom(structs.dict_to_struct(fn_input))
     return req
@@ -290,10 +293,12 @@ def run(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     return asyncio.run(fn.FunctionRunner().RunFunction(req, None))
 
 
-def desired(rsp: fnv1.RunFunctionResponse, key: str) -> dict[str, Any] | None:
-    """A desired composed resource as a lossless dict, or None."""
+def desired(rsp: fnv1.RunFunctionResponse, key: str) -> dict[str, Any]:
+    """A desired composed resource as a lossless dict; fails the test when it is absent (ask
+    `key in rsp.desired.resources` for that)."""
     res = rsp.desired.resources.get(key)
-    return None if res is None else structs.struct_to_dict(res.resource)
+    assert res is not None, f"{key!r} is not in the desired state"
+    return structs.struct_to_dict(res.resource)
 
 
 def fatal_messages(rsp: fnv1.RunFunctionResponse) -> list[str]:

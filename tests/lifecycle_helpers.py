@@ -90,6 +90,26 @@ def teardown_and_delete(world: World) -> tuple[int, int]:
     return down, gone
 
 
+def flip_teardown_back(world: World) -> None:
+    """Issue 10, point 3: the tenant asks for teardown while provider-kubernetes is down, then
+    drops the flag again before the provider synced it; teardown was sent (the Object's spec
+    says so) and must stay sent, so the cluster is torn down once the provider runs again."""
+    provision(world)
+    world.stop_provider()
+    world.patch_request(tearDownCluster=True)
+    world.step()  # Crossplane applied the Object with teardown; app.ci has not seen it
+    world.patch_request(tearDownCluster=False)
+    for _ in range(2):
+        world.step()
+    world.start_provider()
+    world.run_until(
+        lambda w: (w.ec() or {}).get("status", {}).get("phase") == "Deprovisioned",
+        "EC Deprovisioned after the flag was dropped",
+    )
+    world.delete_request()
+    world.run_until(everything_gone, "everything deleted")
+
+
 def real_function(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """The function called in-process (no cache), for wrapping in altered variants."""
     return asyncio.run(function.FunctionRunner(cache_entries=0).RunFunction(req, None))

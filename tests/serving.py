@@ -1,30 +1,23 @@
-"""Real server processes for the tests: start on a free loopback port, call, stop by PID."""
+"""Real server processes for the tests: start on a free loopback port, call, stop by PID
+(the primitives are scripts.procs, shared with xp-render's launcher)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from scripts import procs
+
 COMMAND = [sys.executable, "-c", "from function.main import cli; cli()"]
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -35,51 +28,42 @@ def env(**extra: str) -> dict[str, str]:
     return out
 
 
-def listening(port: int) -> bool:
-    """Something accepts connections on 127.0.0.1:`port`."""
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_listening(proc: subprocess.Popen[bytes], port: int) -> None:
-    """Until the server accepts connections; fails the test if it exits first."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"server exited {proc.returncode}: {err.decode()}")
-        if listening(port):
-            return
-        time.sleep(0.05)
-    pytest.fail("server did not start listening")
-
-
 @contextlib.contextmanager
 def server(
-    *args: str, command: list[str] | None = None, environ: dict[str, str] | None = None
+    *args: str,
+    command: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+    ready: Callable[[subprocess.Popen[bytes]], bool] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """A server process on a free port (`args` after --address); killed by PID at the end."""
-    port = free_port()
+    """A server process on a free port (`args` after --address), once it listens (and `ready`
+    says so); killed by PID at the end if still running. Fails the test if it exits first."""
+    port = procs.free_port()
     proc = subprocess.Popen(
-        [*(command or COMMAND), "--address", f"127.0.0.1:{port}", *args],
+        [*(command or COMMAND), "--address", f"{procs.LOOPBACK}:{port}", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environ or env(),
     )
     try:
-        wait_listening(proc, port)
+        try:
+            procs.wait_until(
+                proc,
+                lambda: procs.listening(port) and (ready is None or ready(proc)),
+                START_TIMEOUT,
+            )
+        except procs.ExitedError as err:
+            pytest.fail(f"server exited {err.code}: {proc.communicate()[1].decode()}")
+        except TimeoutError:
+            pytest.fail("server did not start listening")
         yield proc, port
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+        procs.stop(proc, grace=0)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     """SIGTERM, wait; (exit code, stdout, stderr)."""
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=STOP_TIMEOUT)
-    return proc.returncode, out.decode(), err.decode()
+    code, out, err = procs.stop(proc, STOP_TIMEOUT)
+    return code, out.decode(), err.decode()
 
 
 def run_cli(*args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,17 +6,18 @@ import asyncio
 
 import fnreq as f
 import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import cache, fn
 
 
-def _req(tag: str, version: str = "1", name: str = f.XR_NAME) -> object:
+def _req(tag: str, version: str = "1", name: str = f.XR_NAME) -> fnv1.RunFunctionRequest:
     xr = f.xr_v1(name=name)
     xr["metadata"]["resourceVersion"] = version
     return f.request(xr, tag=tag)
 
 
-def _run(runner: fn.FunctionRunner, req: object) -> object:
+def _run(runner: fn.FunctionRunner, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     return asyncio.run(runner.RunFunction(req, None))
 
 
@@ -26,7 +27,7 @@ def digests(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = cache.digest
 
-    def counting(req: object) -> bytes | None:
+    def counting(req: fnv1.RunFunctionRequest) -> bytes | None:
         calls.append(1)
         return real(req)
 
@@ -83,7 +84,7 @@ def test_oversized_requests_are_never_cached(monkeypatch: pytest.MonkeyPatch) ->
 BIG_TAG = "t" * (3_500_000)  # the issue's reproducer: 3.5 MB tags
 
 
-def _big_tag_req(i: int) -> object:
+def _big_tag_req(i: int) -> fnv1.RunFunctionRequest:
     return _req(f"{i:08d}{BIG_TAG}", version=str(i))
 
 
@@ -111,7 +112,7 @@ def test_the_transport_size_is_trusted_without_measuring(monkeypatch: pytest.Mon
     """On the served path the size comes from the wire bytes (cache.REQUEST_BYTES)."""
     runner = fn.FunctionRunner()
 
-    async def served(req: object, size: int) -> object:
+    async def served(req: fnv1.RunFunctionRequest, size: int) -> fnv1.RunFunctionResponse:
         cache.REQUEST_BYTES.set(size)
         return await runner.RunFunction(req, None)
 

@@ -15,6 +15,7 @@ import grpc
 import pytest
 import serving
 import structlog
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import calllog, fn
@@ -23,7 +24,7 @@ SECRETS = ("S3CR3T-T0KEN", "PaSsW0rd", "sha256~", "kubeadmin-")
 ANSI = "\x1b["
 
 
-def _ready_request(tag: str) -> object:
+def _ready_request(tag: str) -> fnv1.RunFunctionRequest:
     ec = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="creds-x")
     creds = (
         f.credentials_object("creds-x", data=True),

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
+import fnreq as f
 import pytest
 import yaml
 from conftest import ROOT
@@ -109,3 +110,33 @@ def test_serving_the_default_input_does_not_build_the_model() -> None:
         cwd=ROOT / "tests",
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_validation_is_cached_per_distinct_input() -> None:
+    req = f.request(f.xr_v1(), fn_input={"targetNamespace": "cached-ns"})
+    first = config.from_request(req)
+    assert config.from_request(req) is first
+    other = config.from_request(f.request(f.xr_v1(), fn_input={"targetNamespace": "other"}))
+    assert other is not first
+    assert config.from_request(f.request(f.xr_v1())) is config.DEFAULT
+
+
+def test_every_test_starts_with_empty_function_caches() -> None:
+    """tests/conftest.py resets the function's module caches before each test: fill them
+    here, reset, and nothing is left."""
+    from conftest import reset_function_caches
+
+    from function import calllog, credentials, mapping, status
+
+    f.run(f.request(f.xr_v1(), fn_input={"targetNamespace": "cache-probe"}))
+    credentials.fragments({"kubeconfig": f.KUBECONFIG})
+    calllog._state["debug"] = True
+    assert config._cache
+    assert mapping._templates
+    assert status._valid_reason.cache_info().currsize
+    reset_function_caches()
+    assert not config._cache
+    assert not mapping._templates
+    assert calllog._state == {"debug": False}
+    for cached in (config.seconds, credentials._fragments, status._valid_reason):
+        assert cached.cache_info().currsize == 0, cached

@@ -10,7 +10,8 @@ import pytest
 from conftest import shared_file
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import credentials
+from function import config, credentials, observed
+from function.observed import TENANT
 from scripts import crdschema
 
 DETAILS = {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD}
@@ -25,6 +26,12 @@ BOTH_EC = f.ec_manifest(
     secret_ref="x-credentials",
     kubeconfig=b"stale-status-kubeconfig",
 )
+
+
+def _for_tenant(ec: dict[str, Any], tenant: str) -> dict[str, Any]:
+    """The EC's metadata with its konflux-tenant annotation set to `tenant`."""
+    annotations = {**ec["metadata"]["annotations"], TENANT: tenant}
+    return {**ec["metadata"], "annotations": annotations}
 
 
 def _observed(ec: dict[str, Any], creds: bool = True) -> dict[str, Any]:
@@ -157,7 +164,8 @@ def test_observed_credentials_kept_and_lifted_when_ec_status_is_lost() -> None:
 def test_v2_composes_a_secret_in_the_xr_namespace() -> None:
     xr = f.xr_v2(namespace="team-c", secret_name="my-kubeconfig")
     observed = {
-        "ec": f.ec_object(NEW_EC, v2=True),
+        # Annotated for team-c: an EC of another tenant delivers nothing (issue 10, point 2).
+        "ec": f.ec_object({**NEW_EC, "metadata": _for_tenant(NEW_EC, "team-c")}, v2=True),
         "credentials": (f.credentials_object(), DETAILS),
     }
     rsp = f.run(f.request(xr, observed))
@@ -275,3 +283,21 @@ def test_a_v2_object_does_not_keep_an_edited_connection_secret() -> None:
     assert f.desired(rsp, "credentials")["spec"]["writeConnectionSecretToRef"] == {
         "name": "credentials-" + xr["metadata"]["name"]
     }
+
+
+@pytest.mark.parametrize("withheld", [False, True])
+def test_resolve_settles_the_final_credentials_once(withheld: bool) -> None:
+    """resolve returns what the XR gets (nothing while withheld), whether the kubeconfig is
+    there, and the fragments to redact either way; an unread secretRef falls back to the
+    observed Object's details (no second read in fn)."""
+    req = f.request(
+        f.xr_v1(), {"ec": f.ec_object(NEW_EC), "credentials": (f.credentials_object(), DETAILS)}
+    )
+    xr = observed.composite(req)
+    got = credentials.resolve(
+        req, xr, config.DEFAULT, observed.ephemeral_cluster(req), withheld=withheld
+    )
+    assert got.has_kubeconfig is not withheld
+    assert got.details == ({} if withheld else DETAILS)
+    assert (got.obj is None) is withheld
+    assert f.PASSWORD.decode() in got.secrets  # known for redaction even when withheld

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import present
 
 from scripts import demo
 from scripts.render.errors import RenderError
@@ -35,7 +36,7 @@ def test_demo_prints_the_ready_render_and_stops_the_function() -> None:
     assert not {"kubeconfig", "kubeAdminPassword"} & set(status)
     for fragment in demo.FORBIDDEN:
         assert fragment not in proc.stdout
-    pid = int(re.search(r"\(pid (\d+), stopped\)", proc.stdout).group(1))
+    pid = int(present(re.search(r"\(pid (\d+), stopped\)", proc.stdout)).group(1))
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 

@@ -15,6 +15,7 @@ import fnreq as f
 import grpc
 import pytest
 import serving
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import drain
@@ -91,14 +92,17 @@ def _idle(tracker: drain.CallTracker, since: float, quiet: float) -> bool:
 
 def test_tracker_counts_calls_and_waits_for_quiet() -> None:
     class Echo:
-        async def RunFunction(self, req, _context=None):  # noqa: N802
+        async def RunFunction(  # noqa: N802
+            self, req: fnv1.RunFunctionRequest, _context: drain.Context | None = None
+        ) -> fnv1.RunFunctionResponse:
             assert tracker.active == 1
-            return req
+            return fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
 
     tracker = drain.CallTracker(Echo())
     start = time.monotonic()
     assert not _idle(tracker, start, quiet=0.05)  # just signalled: not yet quiet
-    assert asyncio.run(tracker.RunFunction("req")) == "req"
+    req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag="req"))
+    assert asyncio.run(tracker.RunFunction(req)).meta.tag == "req"
     assert tracker.active == 0
     assert not _idle(tracker, start, quiet=0.05)  # a call just ended
     time.sleep(0.06)
@@ -107,10 +111,12 @@ def test_tracker_counts_calls_and_waits_for_quiet() -> None:
 
 def test_tracker_counts_a_call_that_raises() -> None:
     class Boom:
-        async def RunFunction(self, req, _context=None):  # noqa: N802
-            raise RuntimeError(req)
+        async def RunFunction(  # noqa: N802
+            self, req: fnv1.RunFunctionRequest, _context: drain.Context | None = None
+        ) -> fnv1.RunFunctionResponse:
+            raise RuntimeError(req.meta.tag)
 
     tracker = drain.CallTracker(Boom())
     with pytest.raises(RuntimeError):
-        asyncio.run(tracker.RunFunction("x"))
+        asyncio.run(tracker.RunFunction(fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag="x"))))
     assert tracker.active == 0

@@ -164,7 +164,7 @@ def test_crd_is_structural(ours: dict) -> None:
 
 def test_upstream_example_claim_spec_is_a_valid_ec_spec(ours: dict) -> None:
     claim = yaml.safe_load(shared_file("upstream/example-claim.yaml").read_text())
-    ec = {
+    ec: dict[str, Any] = {
         "apiVersion": "ci.openshift.io/v1",
         "kind": "EphemeralCluster",
         "metadata": {"name": "x", "namespace": "ephemeral-cluster"},

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+from typing import Any
 
 import fnreq as f
 import pytest
 import structlog
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import fn, mapping, observed, requirements
 
@@ -30,7 +33,7 @@ READY_EC = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_re
     ],
 )
 def test_first_call_requests_envcfg_through_the_field_crossplane_reads(
-    capabilities: tuple[int, ...], field: str, other: str
+    capabilities: tuple[fnv1.Capability, ...], field: str, other: str
 ) -> None:
     req = f.request(f.xr_v1(), env="pending", tag="tag-first", capabilities=capabilities)
     rsp = f.run(req)
@@ -82,7 +85,7 @@ def test_literal_cluster_name_needs_no_envcfg() -> None:
         (f.envcfg(cluster=""), "EnvironmentConfigKeyMissing"),
     ],
 )
-def test_envcfg_missing_before_creation_composes_nothing(env: object, reason: str) -> None:
+def test_envcfg_missing_before_creation_composes_nothing(env: f.Env, reason: str) -> None:
     rsp = f.run(f.request(f.xr_v1(), env=env))
     assert len(rsp.desired.resources) == 0
     cond = f.conditions(rsp)["EnvironmentConfigReady"]
@@ -91,7 +94,7 @@ def test_envcfg_missing_before_creation_composes_nothing(env: object, reason: st
 
 
 @pytest.mark.parametrize("env", ["pending", None, f.envcfg(cluster=None)])
-def test_envcfg_missing_after_creation_keeps_ec(env: object) -> None:
+def test_envcfg_missing_after_creation_keeps_ec(env: f.Env) -> None:
     """Upstream drops the Object here and Crossplane deletes a live cluster; we keep it."""
     manifest = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, tear_down=None)
     req = f.request(
@@ -153,56 +156,9 @@ def test_desired_state_of_earlier_steps_passes_through() -> None:
     req.context.update({"apiextensions.crossplane.io/environment": {"x": "y"}})
     rsp = f.run(req)
     assert f.desired(rsp, "audit") == other
-    assert f.desired(rsp, "ec") is not None
-    assert rsp.desired.composite.resource["status"]["fromEarlierStep"] == "yes"
-    assert rsp.context["apiextensions.crossplane.io/environment"]["x"] == "y"
-
-
-def test_lifecycle_provisioning_to_ready_to_teardown() -> None:
-    """The calls Crossplane makes over a cluster's life, v1 XR, secretRef design."""
-    xr = f.xr_v1()
-    rsp = f.run(f.request(xr))
-    assert set(rsp.desired.resources) == {"ec"}
-
-    prov = f.ec_manifest(
-        phase="Provisioning", conditions=[f.cond("ProwJobCreating", "True", "Created")]
-    )
-    rsp = f.run(f.request(xr, {"ec": f.ec_object(prov)}))
-    assert set(rsp.desired.resources) == {"ec"}
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.resource["status"]["phase"] == "Provisioning"
-
-    ready = {"ec": f.ec_object(READY_EC)}
-    rsp = f.run(f.request(xr, ready))
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_FALSE
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-
-    ready["credentials"] = (
-        f.credentials_object("creds-x"),
-        {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD},
-    )
-    rsp = f.run(f.request(xr, ready))
-    assert rsp.desired.resources["ec"].ready == fnv1.READY_TRUE
-    assert rsp.desired.resources["credentials"].ready == fnv1.READY_TRUE
-    assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED  # derived: all READY_TRUE
-    assert rsp.desired.composite.connection_details["kubeconfig"] == f.KUBECONFIG
-
-    torn = f.request(
-        f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True}),
-        {
-            "ec": f.ec_object(
-                {**READY_EC, "status": {**READY_EC["status"], "phase": "Deprovisioning"}}
-            ),
-            "credentials": ready["credentials"],
-        },
-    )
-    rsp = f.run(torn)
-    assert (
-        f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
-    )
-    assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    assert set(rsp.desired.resources) == {"ec", "credentials"}
+    assert "ec" in rsp.desired.resources
+    assert f.structs_dict(rsp.desired.composite.resource)["status"]["fromEarlierStep"] == "yes"
+    assert f.structs_dict(rsp.context)["apiextensions.crossplane.io/environment"]["x"] == "y"
 
 
 def test_teardown_is_sticky_once_the_ec_has_it() -> None:
@@ -211,6 +167,83 @@ def test_teardown_is_sticky_once_the_ec_has_it() -> None:
     assert (
         f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]["tearDownCluster"] is True
     )
+
+
+def _ec_obj(*, sent: bool | None, synced: bool | None, cluster: str = f.CLUSTER) -> dict:
+    """An observed `ec` Object whose spec (what Crossplane applied) says `sent` and whose
+    status.atProvider (app.ci, `cluster` annotation) says `synced`; None = no such field, and
+    `synced` "absent" = no atProvider at all (provider-kubernetes has not observed it yet)."""
+    obj = f.ec_object(f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS))
+    obj = {**obj, "spec": copy.deepcopy(obj["spec"]), "status": copy.deepcopy(obj["status"])}
+    applied = obj["spec"]["forProvider"]["manifest"]
+    remote = obj["status"]["atProvider"]["manifest"]
+    remote["metadata"]["annotations"][observed.CLUSTER] = cluster
+    if not cluster:
+        del remote["metadata"]["annotations"][observed.CLUSTER]
+    for body, value in ((applied, sent), (remote, synced)):
+        if value is not None:
+            body["spec"]["tearDownCluster"] = value
+    return obj
+
+
+def _sent(rsp: fnv1.RunFunctionResponse) -> object:
+    return f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"].get("tearDownCluster")
+
+
+@pytest.mark.parametrize("xr_flag", [None, False], ids=["flag-dropped", "flag-false"])
+@pytest.mark.parametrize("env", ["default", None], ids=["envcfg", "envcfg-missing"])
+def test_teardown_stays_sent_before_the_provider_synced_it(
+    xr_flag: bool | None, env: f.Env
+) -> None:
+    """Issue 10, point 3: the Object's spec says teardown (Crossplane applied it), app.ci has not
+    seen it yet, and the XR drops the flag: the old code consulted only status.atProvider and
+    withdrew it."""
+    spec: dict[str, Any] = {"ciOperator": f.CI_OPERATOR}
+    if xr_flag is not None:
+        spec["tearDownCluster"] = xr_flag
+    obj = _ec_obj(sent=True, synced=None)
+    rsp = f.run(f.request(f.xr_v1(spec=spec), {"ec": obj}, env=env))
+    assert _sent(rsp) is True
+    # Not usable any more: the claim is not told ClusterReady=True while teardown is sent.
+    cond = f.conditions(rsp)["ClusterReady"]
+    assert (cond.status, cond.reason) == (fnv1.STATUS_CONDITION_FALSE, "TearingDown")
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+
+
+def test_teardown_stays_sent_when_the_object_has_no_status_yet() -> None:
+    obj = _ec_obj(sent=True, synced=None)
+    del obj["status"]
+    rsp = f.run(f.request(f.xr_v1(), {"ec": obj}))
+    assert _sent(rsp) is True
+
+
+def test_teardown_stays_sent_without_envcfg_and_without_the_cluster_annotation() -> None:
+    """Issue 10, point 3, the second path: no EnvironmentConfig and the EC lacks its cluster
+    annotation, so the Object is re-emitted as observed; app.ci has the teardown, the Object's
+    spec does not (the old code re-emitted it without)."""
+    obj = _ec_obj(sent=None, synced=True, cluster="")
+    assert "tearDownCluster" not in obj["spec"]["forProvider"]["manifest"]["spec"]
+    rsp = f.run(f.request(f.xr_v1(), {"ec": obj}, env=None))
+    assert _sent(rsp) is True
+    kept = f.desired(rsp, "ec")
+    assert (
+        kept["spec"]["forProvider"]["manifest"]["metadata"]
+        == (obj["spec"]["forProvider"]["manifest"]["metadata"])
+    )
+
+
+def test_teardown_asked_without_envcfg_and_without_the_cluster_annotation_gets_through() -> None:
+    obj = _ec_obj(sent=None, synced=None, cluster="")
+    xr = f.xr_v1(spec={"ciOperator": f.CI_OPERATOR, "tearDownCluster": True})
+    rsp = f.run(f.request(xr, {"ec": obj}, env=None))
+    assert _sent(rsp) is True
+
+
+def test_no_teardown_is_invented() -> None:
+    rsp = f.run(f.request(f.xr_v1(), {"ec": _ec_obj(sent=False, synced=False)}))
+    assert _sent(rsp) is None
+    rsp = f.run(f.request(f.xr_v1(), {"ec": _ec_obj(sent=None, synced=None, cluster="")}, env=None))
+    assert "tearDownCluster" not in f.desired(rsp, "ec")["spec"]["forProvider"]["manifest"]["spec"]
 
 
 @pytest.mark.parametrize(
@@ -254,6 +287,71 @@ def test_fatal_names_the_field(xr: dict, fn_input: dict | None, field: str) -> N
     assert cond.target == fnv1.TARGET_COMPOSITE_AND_CLAIM
     assert cond.message == messages[0]
     assert cond.message.startswith(field + ":")
+
+
+def _xr_with(path: str, value: object, xr: dict | None = None) -> dict:
+    """An XR with the field at dotted `path` (a `[key]` suffix for map keys) set to `value`."""
+    out = copy.deepcopy(xr or f.xr_v1())
+    parent: dict = out
+    parts = path.split(".")
+    if "[" in path:  # metadata.annotations[key] / metadata.labels[key]
+        head, key = path[:-1].split("[", 1)
+        parts = [*head.split("."), key]
+    for part in parts[:-1]:
+        parent = parent.setdefault(part, {})
+    parent[parts[-1]] = value
+    return out
+
+
+TASK = f"metadata.annotations[{observed.TASK_RUN}]"
+LABEL = f"metadata.labels[{observed.CLAIM_NAMESPACE_LABEL}]"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        # Issue 10, point 10: present with the wrong type was "required object is missing".
+        ("spec.ciOperator", "not-an-object", "must be an object, not a string"),
+        ("spec.ciOperator", 3, "must be an object, not a number"),
+        ("spec.ciOperator", [], "must be an object, not an array"),
+        ("spec.ciOperator", True, "must be an object, not a boolean"),
+        ("spec.ciOperator", None, "must be an object, not null"),
+        ("spec.tearDownCluster", "yes", "must be a boolean, not a string"),
+        ("spec.tearDownCluster", {}, "must be a boolean, not an object"),
+        ("spec", "x", "must be an object, not a string"),
+        ("metadata.name", 5, "must be a string, not a number"),
+        ("metadata.namespace", ["a"], "must be a string, not an array"),
+        ("spec.claimRef", "team-a", "must be an object, not a string"),
+        ("spec.claimRef.namespace", 1, "must be a string, not a number"),
+        ("metadata.annotations", "a=b", "must be an object, not a string"),
+        (TASK, 7, "must be a string, not a number"),
+        ("spec.writeConnectionSecretToRef", "s", "must be an object, not a string"),
+        ("spec.writeConnectionSecretToRef.name", False, "must be a string, not a boolean"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_named_with_both_types(
+    path: str, value: object, message: str
+) -> None:
+    rsp = f.run(f.request(_xr_with(path, value)))
+    assert f.fatal_messages(rsp) == [f"{path}: {message}"]
+
+
+def test_a_label_of_the_wrong_type_is_named() -> None:
+    """Labels are read only without a claimRef (the tenant's fallback)."""
+    xr = f.xr_v1(claim_ref=False)
+    xr["metadata"]["labels"][observed.CLAIM_NAMESPACE_LABEL] = 1
+    assert f.fatal_messages(f.run(f.request(xr))) == [f"{LABEL}: must be a string, not a number"]
+    xr["metadata"]["labels"] = []
+    wrong = ["metadata.labels: must be an object, not an array"]
+    assert f.fatal_messages(f.run(f.request(xr))) == wrong
+
+
+def test_absent_is_still_missing_and_null_optional_fields_are_absent() -> None:
+    rsp = f.run(f.request(f.xr_v1(spec={})))
+    assert f.fatal_messages(rsp) == ["spec.ciOperator: required object is missing"]
+    nulls = f.xr_v1(spec={"ciOperator": {}, "tearDownCluster": None})
+    nulls["metadata"]["annotations"] = None
+    assert f.fatal_messages(f.run(f.request(nulls))) == []
 
 
 def test_unexpected_exception_is_a_short_fatal_logged_with_the_tag(
@@ -335,7 +433,7 @@ def test_secrets_never_reach_logs_status_conditions_or_results(
 
 def test_runner_is_constructible_without_arguments() -> None:
     runner = fn.FunctionRunner()
-    assert isinstance(runner, fn.grpcv1.FunctionRunnerServiceServicer)
+    assert isinstance(runner, grpcv1.FunctionRunnerServiceServicer)
 
 
 def test_identical_requests_reuse_the_response_and_different_ones_do_not() -> None:

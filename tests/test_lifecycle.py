@@ -15,14 +15,17 @@ invariant can fail, are in test_lifecycle_controls.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 import validation as v
 import yaml
+from conftest import present
 from lifecycle_helpers import (
     HIVE,
     everything_gone,
+    flip_teardown_back,
     make_world,
     message_of,
     provision,
@@ -45,7 +48,7 @@ def function_process() -> Iterator[FunctionProcess]:
         yield fn
 
 
-VARIANTS = {
+VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "v1-secretRef": ({}, {}),
     "v1-status-kubeconfig": ({"design": "status"}, {"ciOperator": HIVE}),
     "v2": ({"v2": True}, {}),
@@ -89,7 +92,7 @@ def test_environment_config_disappears_mid_flight(
         else:
             world.run_until(lambda w: status_of(w, "ClusterReady") == "True", "ClusterReady")
         world.remove_environment_config()
-        ec_before = world.ec()
+        ec_before = present(world.ec())
         for _ in range(3):
             world.step()
         ec = world.ec()
@@ -138,6 +141,23 @@ def test_function_restarted_mid_flight() -> None:
             world.close()
 
 
+def test_teardown_stays_sent_when_the_tenant_drops_the_flag_before_the_provider_synced(
+    function_process: FunctionProcess,
+) -> None:
+    """Issue 10, point 3 (TeardownStays is a standard invariant, so a withdrawal fails here)."""
+    world = make_world(function_process.address, function_process.output)
+    try:
+        seen: list[str | None] = []
+        world.checks.append(
+            lambda w: seen.append((w.request_conditions().get("ClusterReady") or {}).get("reason"))
+        )
+        flip_teardown_back(world)
+        assert "TearingDown" in seen
+        assert world.reconciler.issued  # a cluster was really provisioned and torn down
+    finally:
+        world.close()
+
+
 def test_ec_reports_failed(function_process: FunctionProcess) -> None:
     world = make_world(function_process.address, function_process.output, fail_after=2)
     try:
@@ -167,7 +187,7 @@ def test_claim_deleted_while_the_cluster_runs(function_process: FunctionProcess)
     world = make_world(function_process.address, function_process.output)
     try:
         provision(world)
-        name = world.ec()["metadata"]["name"]
+        name = present(world.ec())["metadata"]["name"]
         world.delete_request()
         seen: list[str] = []
 
@@ -180,8 +200,8 @@ def test_claim_deleted_while_the_cluster_runs(function_process: FunctionProcess)
         world.run_until(gone, "everything deleted")
         assert "Deprovisioning" in seen  # torn down before the finalizer let it go
         key = ("ci.openshift.io/v1", "EphemeralCluster", "ephemeral-cluster", name)
-        assert world.appci.requested_deletion(key) > world.control.requested_deletion(
-            world.request_key
+        assert present(world.appci.requested_deletion(key)) > present(
+            world.control.requested_deletion(world.request_key)
         )
     finally:
         world.close()
@@ -246,9 +266,9 @@ def test_the_xr_connection_secret_is_named_after_the_xr_uid(
         ref = xr["spec"]["writeConnectionSecretToRef"]
         namespace = world.composition["spec"]["writeConnectionSecretsToNamespace"]
         assert ref == {"name": xr["metadata"]["uid"], "namespace": namespace}
-        claim = world.request()
-        source = world.control.get("v1", "Secret", ref["name"], ref["namespace"])
-        copy = world.control.get(
+        claim = present(world.request())
+        source = world.control.must_get("v1", "Secret", ref["name"], ref["namespace"])
+        copy = world.control.must_get(
             "v1",
             "Secret",
             claim["spec"]["writeConnectionSecretToRef"]["name"],
@@ -405,8 +425,8 @@ def test_a_fatal_mid_flight_marks_the_other_conditions_unknown_then_clears(
         provision(world)
         before = {o["metadata"]["name"]: o["spec"] for o in world.objects()}
         kubeconfig = world.connection_secret()["kubeconfig"]
-        original = world.request()["spec"]["writeConnectionSecretToRef"]
-        name = world.request()["metadata"]["name"]
+        original = present(world.request())["spec"]["writeConnectionSecretToRef"]
+        name = present(world.request())["metadata"]["name"]
         world.patch_request(writeConnectionSecretToRef={"name": f"credentials-{name}"})
         world.step()
         conds = world.request_conditions()
@@ -471,7 +491,7 @@ def test_the_environment_config_is_asked_for_the_way_each_crossplane_reads(
         provision(world)
         [(_, rsp, applied)] = world.composite.last.values()
         assert applied
-        wants = rsp.requirements
+        wants = present(rsp).requirements
         if crossplane == "2.2":  # advertises CAPABILITY_REQUIRED_RESOURCES
             assert list(wants.resources) == ["envcfg"]
             assert not wants.extra_resources

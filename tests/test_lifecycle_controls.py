@@ -12,6 +12,7 @@ from typing import Any
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 from lifecycle_helpers import (
+    flip_teardown_back,
     make_world,
     provision,
     real_function,
@@ -150,6 +151,23 @@ def asks_only_through_resources(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctio
     return rsp
 
 
+def withdraws_teardown(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
+    """Forwards only the XR's current `tearDownCluster` (the old rule consulted app.ci's copy
+    alone): a flag dropped before provider-kubernetes synced it is withdrawn."""
+    rsp = _real(req)
+    ec = rsp.desired.resources.get("ec")
+    if ec is not None:
+        spec = ec.resource.get_or_create_struct("spec").get_or_create_struct("forProvider")
+        spec = spec.get_or_create_struct("manifest").get_or_create_struct("spec")
+        wanted = structs.field(req.observed.composite.resource, "spec", "tearDownCluster")
+        if wanted is None:
+            if "tearDownCluster" in spec:
+                del spec["tearDownCluster"]
+        else:
+            spec["tearDownCluster"] = wanted.bool_value
+    return rsp
+
+
 # Scenarios -------------------------------------------------------------------------------------
 
 
@@ -205,6 +223,12 @@ CASES: list[tuple[Broken, dict[str, Any], Callable[[World], None], str]] = [
         {"request_name": "e2e-" + "x" * 56},
         _long_claim_name,
         r"a FATAL result \(metadata.name\) did not reach the tenant",
+    ),
+    (
+        withdraws_teardown,
+        {},
+        flip_teardown_back,
+        r"teardown was withdrawn from Object managed-",
     ),
     (
         drops_watch,

@@ -2,80 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import fnreq as f
 import grpc
 import pytest
+import serving
 from click.testing import CliRunner
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from crossplane.function.proto.v1beta1 import run_function_pb2 as fnv1beta1
 from crossplane.function.proto.v1beta1 import run_function_pb2_grpc as grpcv1beta1
 
 from function import main
-
-COMMAND = [sys.executable, "-c", "from function.main import cli; cli()"]
-START_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TLS_SERVER_CERTS_DIR", "INSECURE")}
-    env.update(extra)
-    return env
-
-
-def _wait_listening(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"server exited {proc.returncode}: {err.decode()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    pytest.fail("server did not start listening")
-
-
-@contextlib.contextmanager
-def _server(
-    *args: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*COMMAND, "--address", f"127.0.0.1:{port}", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env or _env(),
-    )
-    try:
-        _wait_listening(proc, port)
-        yield proc, port
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=15)
-    return proc.returncode, err.decode()
+from scripts import procs
 
 
 def _call(channel: grpc.Channel, tag: str = "tag-cli") -> str:
@@ -83,17 +26,6 @@ def _call(channel: grpc.Channel, tag: str = "tag-cli") -> str:
     rsp = stub.RunFunction(f.request(f.xr_v1(), tag=tag), timeout=10)
     assert "ec" in rsp.desired.resources
     return rsp.meta.tag
-
-
-def _run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*COMMAND, *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env or _env(),
-        check=False,
-    )
 
 
 def _one_line(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -109,65 +41,7 @@ def _one_line(result: subprocess.CompletedProcess[str], *needles: str) -> None:
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA, a server cert (localhost/127.0.0.1) and a client cert, made with openssl."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not installed (needed to make test certificates)")
-    d = tmp_path_factory.mktemp("certs")
-
-    def ssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    ssl(
-        "req",
-        "-x509",
-        *key,
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test-ca",
-    )
-    for name, cn, san in (
-        ("tls", "localhost", "DNS:localhost,IP:127.0.0.1"),
-        ("client", "crossplane", "DNS:crossplane"),
-    ):
-        ssl(
-            "req",
-            *key,
-            "-keyout",
-            f"{name}.key",
-            "-out",
-            f"{name}.csr",
-            "-subj",
-            f"/CN={cn}",
-            "-addext",
-            f"subjectAltName={san}",
-        )
-        ssl(
-            "x509",
-            "-req",
-            "-in",
-            f"{name}.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            f"{name}.crt",
-            "-days",
-            "1",
-            "-copy_extensions",
-            "copy",
-        )
-    server_dir = d / "server"
-    server_dir.mkdir()
-    for name in ("tls.crt", "tls.key", "ca.crt"):
-        shutil.copy(d / name, server_dir / name)
-    return d
+    return serving.make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def _tls_channel(certs: Path, port: int, *, client_cert: bool = True) -> grpc.Channel:
@@ -195,7 +69,7 @@ def test_help_lists_the_standard_flags_and_workers() -> None:
 
 
 def test_insecure_serves_v1_and_v1beta1_and_stops_on_sigterm() -> None:
-    with _server("--insecure") as (proc, port):
+    with serving.server("--insecure") as (proc, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             assert _call(channel, "tag-plain") == "tag-plain"
             beta = grpcv1beta1.FunctionRunnerServiceStub(channel)
@@ -204,7 +78,7 @@ def test_insecure_serves_v1_and_v1beta1_and_stops_on_sigterm() -> None:
             )
             assert rsp.meta.tag == "beta"
         started = time.monotonic()
-        code, err = _stop(proc)
+        code, _, err = serving.stop(proc)
         assert code == 0, err
         assert time.monotonic() - started < 10
         assert "Traceback" not in err
@@ -212,25 +86,25 @@ def test_insecure_serves_v1_and_v1beta1_and_stops_on_sigterm() -> None:
 
 def test_insecure_with_certs_dir_serves_plain_text_only(certs: Path) -> None:
     """The SDK would open a TLS and a plain listener on one port: plain calls must always work."""
-    with _server("--insecure", "--tls-certs-dir", str(certs / "server")) as (proc, port):
+    with serving.server("--insecure", "--tls-certs-dir", str(certs / "server")) as (proc, port):
         for i in range(10):
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 assert _call(channel, f"t{i}") == f"t{i}"
         with _tls_channel(certs, port) as channel, pytest.raises(grpc.RpcError):
             _call(channel)
-        assert _stop(proc)[0] == 0
+        assert serving.stop(proc)[0] == 0
 
 
 def test_mutual_tls(certs: Path) -> None:
-    env = _env(TLS_SERVER_CERTS_DIR=str(certs / "server"))  # the env var Crossplane sets
-    with _server(env=env) as (proc, port):
+    env = serving.env(TLS_SERVER_CERTS_DIR=str(certs / "server"))  # the env var Crossplane sets
+    with serving.server(environ=env) as (proc, port):
         with _tls_channel(certs, port) as channel:
             assert _call(channel, "tag-tls") == "tag-tls"
         with _tls_channel(certs, port, client_cert=False) as channel, pytest.raises(grpc.RpcError):
             _call(channel)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel, pytest.raises(grpc.RpcError):
             _call(channel)
-        assert _stop(proc)[0] == 0
+        assert serving.stop(proc)[0] == 0
 
 
 def test_port_taken_by_another_process_is_one_line() -> None:
@@ -238,16 +112,16 @@ def test_port_taken_by_another_process_is_one_line() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        result = _run_cli("--insecure", "--address", f"127.0.0.1:{port}")
+        result = serving.run_cli("--insecure", "--address", f"127.0.0.1:{port}")
     _one_line(result, "cannot listen", str(port))
 
 
 def test_single_worker_does_not_share_a_port_with_another_server() -> None:
     """gRPC sets SO_REUSEPORT by default: a second server would silently share the port."""
-    with _server("--insecure") as (proc, port):
-        result = _run_cli("--insecure", "--address", f"127.0.0.1:{port}")
+    with serving.server("--insecure") as (proc, port):
+        result = serving.run_cli("--insecure", "--address", f"127.0.0.1:{port}")
         _one_line(result, "cannot listen")
-        assert _stop(proc)[0] == 0
+        assert serving.stop(proc)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -266,16 +140,18 @@ def test_bad_cert_dir_is_one_line(tmp_path: Path, certs: Path, setup: str, needl
         (target / "ca.crt").unlink()
     if setup == "not-pem":
         (target / "tls.key").write_text("not a key\n")
-    result = _run_cli("--tls-certs-dir", str(target), "--address", f"127.0.0.1:{_free_port()}")
+    result = serving.run_cli(
+        "--tls-certs-dir", str(target), "--address", f"127.0.0.1:{procs.free_port()}"
+    )
     _one_line(result, needle)
 
 
 def test_no_certs_and_not_insecure_is_one_line() -> None:
-    _one_line(_run_cli("--address", f"127.0.0.1:{_free_port()}"), "--insecure")
+    _one_line(serving.run_cli("--address", f"127.0.0.1:{procs.free_port()}"), "--insecure")
 
 
 def test_bad_flag_value_fails_before_serving() -> None:
-    result = _run_cli("--insecure", "--workers", "0")
+    result = serving.run_cli("--insecure", "--workers", "0")
     assert result.returncode != 0
     assert "--workers" in result.stderr
 
@@ -294,7 +170,7 @@ def test_bad_flag_value_fails_before_serving() -> None:
 )
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_malformed_address_is_a_usage_error(value: str, needle: str, workers: str) -> None:
-    result = _run_cli("--insecure", "--workers", workers, "--address", value)
+    result = serving.run_cli("--insecure", "--workers", workers, "--address", value)
     assert result.returncode == 2, result.stderr
     [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert "'--address'" in error
@@ -304,7 +180,7 @@ def test_malformed_address_is_a_usage_error(value: str, needle: str, workers: st
 
 
 def test_unresolvable_host_is_one_line() -> None:
-    result = _run_cli("--insecure", "--address", f"no-such-host.invalid:{_free_port()}")
+    result = serving.run_cli("--insecure", "--address", f"no-such-host.invalid:{procs.free_port()}")
     _one_line(result, "cannot listen on no-such-host.invalid")
 
 
@@ -313,13 +189,13 @@ def test_key_of_another_certificate_says_so(tmp_path: Path, certs: Path, workers
     target = tmp_path / "certs"
     shutil.copytree(certs / "server", target)
     shutil.copy(certs / "client.key", target / "tls.key")  # a valid key, not tls.crt's
-    result = _run_cli(
+    result = serving.run_cli(
         "--tls-certs-dir",
         str(target),
         "--workers",
         workers,
         "--address",
-        f"127.0.0.1:{_free_port()}",
+        f"127.0.0.1:{procs.free_port()}",
     )
     _one_line(result, "tls.key", "does not belong to tls.crt")
     assert "address in use" not in result.stderr

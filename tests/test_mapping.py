@@ -184,6 +184,25 @@ def test_v2_ec_names_never_collide_across_tenants() -> None:
     assert a.startswith("team-a-build-1-")
 
 
+OLD_SCHEME = "team-a-tenant-e2e-pr-abc12-provision-4807e876"  # 32-bit digest, before issue 10
+
+
+@pytest.mark.parametrize("status", [True, False], ids=["observed", "no-status-yet"])
+def test_an_existing_ec_keeps_the_name_it_was_created_with(status: bool) -> None:
+    """Issue 10, point 1: the observed Object's manifest name wins, so a live cluster named by
+    the old scheme is never renamed (which would make provider-kubernetes create a second EC
+    and leave the first behind)."""
+    manifest = f.ec_manifest(name=OLD_SCHEME, phase="Provisioning")
+    obj = f.ec_object(manifest, v2=True)
+    if not status:
+        del obj["status"]
+    got = _manifest(f.xr_v2(), observed={"ec": obj})
+    assert got["metadata"]["name"] == OLD_SCHEME
+    new = _manifest(f.xr_v2())["metadata"]["name"]
+    assert new != OLD_SCHEME
+    assert len(new.rsplit("-", 1)[1]) == names.DIGEST_CHARS
+
+
 @pytest.mark.parametrize("length", [1, 30, 63])
 def test_v2_ec_name_fits_a_label(length: int) -> None:
     name = names.ec_name("n" * length, "t" * 63)
@@ -202,7 +221,6 @@ def test_composed_objects_validate_against_provider_kubernetes(xr: dict[str, Any
     rsp = f.run(f.request(xr, {"ec": f.ec_object(ready, v2=v2)}))
     for key in ("ec", "credentials"):
         obj = f.desired(rsp, key)
-        assert obj is not None
         assert crdschema.validate(obj, crd) == [], key
 
 

@@ -132,11 +132,10 @@ def problems(observed: dict[str, Any], rsp: fnv1.RunFunctionResponse) -> list[st
     """Everything in a response that would delete or replace something upstream composed."""
     found = [f"FATAL: {m}" for m in f.fatal_messages(rsp)]
     for key, (obj, _) in observed.items():
-        desired = f.desired(rsp, key)
-        if desired is None:
+        if key not in rsp.desired.resources:
             found.append(f"{key}: omitted, so Crossplane deletes {obj['metadata']['name']}")
             continue
-        desired = _with_defaults(desired)
+        desired = _with_defaults(f.desired(rsp, key))
         found.extend(
             f"{key}: {'.'.join(path)} {_get(obj, path)!r} -> {_get(desired, path)!r}"
             for path in IDENTITY

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT, shared_file
-from dockerfile_parse import DockerfileParser
+from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]  # no types
 from packaging.specifiers import SpecifierSet
 
 from function import requirements

@@ -18,7 +18,7 @@ import pytest
 import validation as v
 import yaml
 from conftest import ROOT
-from dockerfile_parse import DockerfileParser
+from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]  # no types
 
 from scripts import crdschema, package_stream
 
@@ -104,7 +104,7 @@ def test_the_stream_the_konflux_build_assembles_is_a_function_package(
 
 def test_same_bytes_as_crossplane_components_sed(tmp_path: Path) -> None:
     """konflux-ci/crossplane-components runs `sed -s '1i---' crossplane.yaml input/*.yaml`."""
-    sed = shutil.which("sed")
+    sed = shutil.which("sed") or ""
     version = sed and subprocess.run(
         [sed, "--version"], capture_output=True, text=True, check=False
     )

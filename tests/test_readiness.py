@@ -1,4 +1,7 @@
-"""Readiness of composed resources and the XR, and the response TTL."""
+"""Readiness of composed resources and the XR (the one rule), and the response TTL.
+
+Readiness and TTL per lifecycle phase are part of the whole responses in test_fn_phases.py.
+"""
 
 from __future__ import annotations
 
@@ -14,82 +17,6 @@ NOT_READY = [f.cond("ClusterReady", "False", "Provisioning")]
 
 def _ec(phase: str, conditions: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
     return f.ec_object(f.ec_manifest(phase=phase, conditions=conditions, secret_ref="s", **kwargs))
-
-
-CASES = [
-    # observed, ec ready, credentials ready (None = not composed), XR ready, ttl seconds
-    ({}, None, None, fnv1.READY_FALSE, 30),
-    (
-        {"ec": _ec("Provisioning", NOT_READY)},
-        fnv1.READY_FALSE,
-        fnv1.READY_FALSE,
-        fnv1.READY_FALSE,
-        30,
-    ),
-    (
-        {"ec": _ec("Ready", f.READY_CONDITIONS)},
-        fnv1.READY_TRUE,
-        fnv1.READY_FALSE,
-        fnv1.READY_FALSE,
-        30,
-    ),
-    (
-        {
-            "ec": _ec("Ready", f.READY_CONDITIONS),
-            "credentials": (f.credentials_object("s"), DETAILS),
-        },
-        fnv1.READY_TRUE,
-        fnv1.READY_TRUE,
-        fnv1.READY_UNSPECIFIED,  # usable: Crossplane derives Ready from the READY_TRUE resources
-        300,
-    ),
-    (
-        {
-            "ec": _ec("Deprovisioning", f.READY_CONDITIONS),
-            "credentials": (f.credentials_object("s"), DETAILS),
-        },
-        fnv1.READY_TRUE,
-        fnv1.READY_TRUE,
-        fnv1.READY_FALSE,
-        30,
-    ),
-    (
-        {
-            "ec": _ec("Ready", f.READY_CONDITIONS, tear_down=True),
-            "credentials": (f.credentials_object("s"), DETAILS),
-        },
-        fnv1.READY_TRUE,
-        fnv1.READY_TRUE,
-        fnv1.READY_FALSE,
-        30,
-    ),
-    (
-        {"ec": _ec("Deprovisioned", NOT_READY)},
-        fnv1.READY_FALSE,
-        fnv1.READY_FALSE,
-        fnv1.READY_FALSE,
-        300,
-    ),
-    ({"ec": _ec("Failed", NOT_READY)}, fnv1.READY_FALSE, fnv1.READY_FALSE, fnv1.READY_FALSE, 300),
-]
-
-
-@pytest.mark.parametrize(("observed", "ec_ready", "creds_ready", "xr_ready", "ttl"), CASES)
-def test_readiness_and_ttl(
-    observed: dict[str, Any], ec_ready: int | None, creds_ready: int | None, xr_ready: int, ttl: int
-) -> None:
-    rsp = f.run(f.request(f.xr_v1(), observed))
-    assert f.fatal_messages(rsp) == []
-    if ec_ready is None:
-        assert "ec" not in rsp.desired.resources or not observed
-    else:
-        assert rsp.desired.resources["ec"].ready == ec_ready
-    if creds_ready is None:
-        assert "credentials" not in rsp.desired.resources
-    else:
-        assert rsp.desired.resources["credentials"].ready == creds_ready
-    assert rsp.desired.composite.ready == xr_ready
-    assert rsp.meta.ttl.seconds == ttl
 
 
 def test_every_composed_resource_has_explicit_readiness() -> None:
@@ -113,8 +40,11 @@ def test_ttls_from_input() -> None:
     fn_input = {"ttl": {"transitioning": "1m30s", "steady": "1h"}}
     rsp = f.run(f.request(f.xr_v1(), fn_input=fn_input))
     assert rsp.meta.ttl.seconds == 90
-    observed = CASES[3][0]
-    rsp = f.run(f.request(f.xr_v1(), observed, fn_input=fn_input))
+    usable = {
+        "ec": _ec("Ready", f.READY_CONDITIONS),
+        "credentials": (f.credentials_object("s"), DETAILS),
+    }
+    rsp = f.run(f.request(f.xr_v1(), usable, fn_input=fn_input))
     assert rsp.meta.ttl.seconds == 3600
 
 
@@ -174,7 +104,9 @@ def _xr_ready(rsp: fnv1.RunFunctionResponse) -> bool:
 
 def _kubeconfig_delivered(rsp: fnv1.RunFunctionResponse, v2: bool) -> bool:
     if v2:
-        secret = f.desired(rsp, "connection-secret") or {}
+        if "connection-secret" not in rsp.desired.resources:
+            return False
+        secret = f.desired(rsp, "connection-secret")
         return bool((secret.get("data") or {}).get("kubeconfig"))
     return bool(rsp.desired.composite.connection_details.get("kubeconfig"))
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
@@ -17,6 +18,7 @@ import yaml
 from crossplane.function import resource
 from render_helpers import spec_xrd
 
+from scripts import procs
 from scripts.render import cli, launcher
 from scripts.render.fakes import (
     composition_manifest,
@@ -27,7 +29,7 @@ from scripts.render.fakes import (
 )
 
 RN = "crossplane.io/composition-resource-name"
-ENV = {
+ENV: dict[str, Any] = {
     "apiVersion": "apiextensions.crossplane.io/v1beta1",
     "kind": "EnvironmentConfig",
     "metadata": {"name": "envcfg"},
@@ -433,17 +435,11 @@ def test_sigterm_during_render_stops_the_started_function(tmp_path):
     ]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while not pidfile.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        procs.wait_until(proc, pidfile.exists, 20)
         time.sleep(0.5)  # the render call is now waiting on the slow function
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signal.SIGTERM
+        code, out, _ = procs.stop(proc, grace=20)  # SIGTERM by PID
+    assert code == 128 + signal.SIGTERM
     assert out == b""
     pid = int(pidfile.read_text())
     with pytest.raises(ProcessLookupError):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 import pytest
 
 from scripts.render.xr import first_n_and_more, ready_condition, render_xr, set_conditions
 
 T = "2024-01-01T00:00:00Z"
-XR = {
+XR: dict[str, Any] = {
     "apiVersion": "ci.openshift.org/v1alpha1",
     "kind": "XTestPlatformCluster",
     "metadata": {"name": "x1", "labels": {"a": "b"}, "uid": "u"},

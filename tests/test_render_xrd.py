@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from render_helpers import spec_xrd, xrd_version
 
 from scripts.render.errors import RenderError
 from scripts.render.xrd import apply_xrd_defaults, default
 
-SPEC_SCHEMA = {
+SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "tearDownCluster": {"type": "boolean", "default": False},

@@ -97,7 +97,8 @@ def drift(
 
 
 def _env(python: str) -> dict[str, str]:
-    return {**default_environment(), "python_version": python, "python_full_version": python}
+    env = {key: str(value) for key, value in default_environment().items()}
+    return {**env, "python_version": python, "python_full_version": python}
 
 
 def _pyproject() -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_reads_and_writes_copy_and_keep_server_fields() -> None:
     store = Store("s", Clock())
     created = store.create(cm("a"))
     created["data"] = {"x": "1"}
-    assert "data" not in store.get("v1", "ConfigMap", "a", "ns")
+    assert "data" not in store.must_get("v1", "ConfigMap", "a", "ns")
     with pytest.raises(ConflictError):
         store.create(cm("a"))
     created["metadata"]["uid"] = "forged"
@@ -145,16 +145,16 @@ def test_observe_only_object_reads_connection_details_as_exact_bytes() -> None:
         )
     )
     provider.reconcile(1)
-    obj = control.get(OBJ_API, "Object", "creds")
+    obj = control.must_get(OBJ_API, "Object", "creds")
     assert _conds(obj)["Synced"]["status"] == "False"
     assert remote.get("v1", "Secret", "creds", "app") is None  # Observe never creates
     payload = b"\x00binary\nkubeconfig\xff"
     remote.create(_secret({"kubeconfig": payload}))
     provider.reconcile(2)
-    obj = control.get(OBJ_API, "Object", "creds")
+    obj = control.must_get(OBJ_API, "Object", "creds")
     assert _conds(obj)["Synced"]["status"] == "True"
     assert obj["status"]["atProvider"]["manifest"]["data"] == {"redacted": None}  # sanitized
-    out = control.get("v1", "Secret", "out", "cp")
+    out = control.must_get("v1", "Secret", "out", "cp")
     assert base64.b64decode(out["data"]["kubeconfig"]) == payload
     assert out["metadata"]["ownerReferences"][0]["uid"] == obj["metadata"]["uid"]
 
@@ -169,26 +169,26 @@ def test_managed_object_is_created_updated_and_deleted_only_when_gone() -> None:
         _object("o", manifest, readiness={"policy": "DeriveFromCelQuery", "celQuery": query})
     )
     provider.reconcile(1)
-    assert remote.get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 1}
-    obj = control.get(OBJ_API, "Object", "o")
+    assert remote.must_get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 1}
+    obj = control.must_get(OBJ_API, "Object", "o")
     assert FINALIZER in obj["metadata"]["finalizers"]
     assert _conds(obj)["Ready"]["status"] == "False"
-    target = remote.get("v1", "ConfigMap", "target", "app")
+    target = remote.must_get("v1", "ConfigMap", "target", "app")
     target["status"] = {"ok": True}
     remote.update_status(target)
     obj["spec"]["forProvider"]["manifest"]["spec"] = {"n": 2}
     control.update(obj)
     provider.reconcile(2)
-    assert remote.get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 2}
-    assert _conds(control.get(OBJ_API, "Object", "o"))["Ready"]["status"] == "True"
+    assert remote.must_get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 2}
+    assert _conds(control.must_get(OBJ_API, "Object", "o"))["Ready"]["status"] == "True"
     # The remote object has a finalizer: the Object waits for it.
-    target = remote.get("v1", "ConfigMap", "target", "app")
+    target = remote.must_get("v1", "ConfigMap", "target", "app")
     target["metadata"]["finalizers"] = ["remote/hold"]
     remote.update(target)
     control.delete(OBJ_API, "Object", "o")
     provider.reconcile(3)
     assert control.get(OBJ_API, "Object", "o") is not None
-    remote.remove_finalizer(remote.get("v1", "ConfigMap", "target", "app"), "remote/hold")
+    remote.remove_finalizer(remote.must_get("v1", "ConfigMap", "target", "app"), "remote/hold")
     provider.reconcile(4)
     assert control.get(OBJ_API, "Object", "o") is None
 
@@ -233,11 +233,11 @@ def test_reconciler_phases_and_credentials(design: str) -> None:
     reconciler = appci.Reconciler(store, design=design, ticks_to_ready=2)
     store.create(_ec())
     assert _run(store, reconciler, clock, 3) == ["Provisioning", "Provisioning", "Ready"]
-    ec = store.get(appci.API_VERSION, appci.KIND, "ec1", appci.NAMESPACE)
+    ec = store.must_get(appci.API_VERSION, appci.KIND, "ec1", appci.NAMESPACE)
     assert appci.FINALIZER in ec["metadata"]["finalizers"]
     creds = reconciler.issued["ec1"]
     if design == "secretRef":
-        secret = store.get("v1", "Secret", ec["status"]["secretRef"], appci.NAMESPACE)
+        secret = store.must_get("v1", "Secret", ec["status"]["secretRef"], appci.NAMESPACE)
         assert base64.b64decode(secret["data"]["kubeconfig"]) == creds.kubeconfig
         assert "kubeconfig" not in ec["status"]
     else:
@@ -249,7 +249,7 @@ def test_reconciler_phases_and_credentials(design: str) -> None:
         "Deprovisioning",
         "Deprovisioned",
     ]
-    ec = store.get(appci.API_VERSION, appci.KIND, "ec1", appci.NAMESPACE)
+    ec = store.must_get(appci.API_VERSION, appci.KIND, "ec1", appci.NAMESPACE)
     conds = {c["type"]: c["status"] for c in ec["status"]["conditions"]}
     assert conds["TestCompleted"] == conds["ProwJobCompleted"] == "True"
     assert "finalizers" not in ec["metadata"]
@@ -302,7 +302,7 @@ def _refreshes(*, enable_watches: bool, watch: bool, ready: bool) -> list[int]:
         provider.reconcile(tick)
         if provider.reconciles > before:
             seen.append(tick)
-        target = remote.get("v1", "ConfigMap", "target", "app")
+        target = remote.must_get("v1", "ConfigMap", "target", "app")
         target["status"] = {"n": tick}
         remote.update_status(target)  # app.ci's controller moves on
     return seen
@@ -328,11 +328,11 @@ def test_a_spec_change_is_reconciled_at_once() -> None:
     control.create(_object("o", {**cm("target", "app"), "spec": {"n": 1}}))  # Ready on create
     provider.reconcile(1)
     clock.tick = 2
-    obj = control.get(OBJ_API, "Object", "o")
+    obj = control.must_get(OBJ_API, "Object", "o")
     obj["spec"]["forProvider"]["manifest"]["spec"] = {"n": 2}
     control.update(obj)
     provider.reconcile(2)
-    assert remote.get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 2}
+    assert remote.must_get("v1", "ConfigMap", "target", "app")["spec"] == {"n": 2}
     assert provider.reconciles == 2
 
 
@@ -366,7 +366,9 @@ def _response(*conditions: fnv1.Condition, results: tuple[fnv1.Result, ...] = ()
     return rsp
 
 
-def _cond(typ: str, status: int, target: int = fnv1.TARGET_COMPOSITE_AND_CLAIM) -> Any:
+def _cond(
+    typ: str, status: fnv1.Status, target: fnv1.Target = fnv1.TARGET_COMPOSITE_AND_CLAIM
+) -> Any:
     return fnv1.Condition(type=typ, status=status, reason="R", target=target)
 
 

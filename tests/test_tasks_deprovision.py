@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import present
 from tasks_helpers import (
     NAME,
     NAMESPACE,
@@ -20,6 +21,7 @@ from tasks_helpers import (
     run_provision,
 )
 
+from scripts.sim import appci
 from scripts.sim.world import World
 from scripts.tasks.claimstate import Claim
 from scripts.tasks.seam import Ref
@@ -52,7 +54,7 @@ def test_claim_already_gone(ready_world: World) -> None:
 
 def test_claim_being_deleted(ready_world: World) -> None:
     ready_world.delete_request()  # Crossplane's finalizer holds it for now
-    assert "deletionTimestamp" in ready_world.request()["metadata"]
+    assert "deletionTimestamp" in present(ready_world.request())["metadata"]
     down = run_deprovision(ready_world)
     assert down.outcome.ok
     assert down.ticks == 0
@@ -69,29 +71,35 @@ def test_already_torn_down(ready_world: World) -> None:
     assert again.results["prowJobState"] == "success"
 
 
+def _reconciler(world: World) -> appci.Reconciler:
+    """The simulated app.ci controller, whose knobs these tests turn."""
+    assert isinstance(world.reconciler, appci.Reconciler)
+    return world.reconciler
+
+
 def test_prowjob_fails_while_tearing_down(ready_world: World) -> None:
-    ready_world.reconciler.fail_teardown = True
+    _reconciler(ready_world).fail_teardown = True
     down = run_deprovision(ready_world)
     assert not down.outcome.ok
     assert down.outcome.exit_code == 1
-    url = ready_world.ec()["status"]["prowJobURL"]
+    url = present(ready_world.ec())["status"]["prowJobURL"]
     assert down.outcome.message == (
         "the ProwJob failed while tearing the cluster down: the EphemeralCluster failed: "
         f"prowjob state: failure (ProwJobFailure); ProwJob: {url}"
     )
     assert down.results["prowJobState"] == "failure"
-    assert ready_world.ec()["status"]["phase"] == "Failed"
+    assert present(ready_world.ec())["status"]["phase"] == "Failed"
 
 
 def test_upstream_wait_cannot_tell_failure_from_success(ready_world: World) -> None:
     """Control: upstream's 0.1 waits for ProwJobCompleted=True, which the failed teardown
     above also reaches; the phase is what tells them apart."""
-    ready_world.reconciler.fail_teardown = True
+    _reconciler(ready_world).fail_teardown = True
     kube = SimKube(ready_world)
     ref = Ref("claim", NAMESPACE, NAME)
     kube.merge_patch(ref, {"spec": {"tearDownCluster": True}})
     for obj in kube.watch(ref, kube.now() + 3600):
-        claim = Claim.of(obj)
+        claim = Claim.of(present(obj))
         if claim.is_true("ProwJobCompleted"):
             break
     assert claim.is_true("ProwJobCompleted")  # upstream would report success here
@@ -100,7 +108,7 @@ def test_upstream_wait_cannot_tell_failure_from_success(ready_world: World) -> N
 
 
 def test_timeout_says_what_it_waited_for(ready_world: World) -> None:
-    ready_world.reconciler.ticks_to_deprovision = 50
+    _reconciler(ready_world).ticks_to_deprovision = 50
     down = run_deprovision(ready_world, timeout="6m")
     assert not down.outcome.ok
     assert down.ticks == 6

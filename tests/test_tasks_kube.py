@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from conftest import present
 from fakeapi import FakeAPI, Reply, recorded, recorded_lines, serve
 from kubernetes import client
 
@@ -37,7 +39,10 @@ def stream(name: str) -> Reply:
 def test_create_sends_the_claim_as_json() -> None:
     created = recorded("claim-created.json")
     with serve([("POST", CLAIMS, Reply(201, created))]) as api:
-        body = {"apiVersion": "ci.openshift.org/v1alpha1", "kind": "TestPlatformCluster"}
+        body: dict[str, Any] = {
+            "apiVersion": "ci.openshift.org/v1alpha1",
+            "kind": "TestPlatformCluster",
+        }
         body["metadata"] = {"name": NAME, "namespace": NS}
         assert kube_for(api).create(body) == created
     (request,) = api.requests
@@ -99,8 +104,8 @@ def test_watch_lists_then_watches_from_the_list_version() -> None:
     with serve(script) as api:
         seen = []
         for obj in kube_for(api).watch(CLAIM, deadline=3600):
-            claim = Claim.of(obj)
-            seen.append((obj["metadata"]["resourceVersion"], claim.phase, claim.ready))
+            claim = Claim.of(present(obj))
+            seen.append((present(obj)["metadata"]["resourceVersion"], claim.phase, claim.ready))
             if claim.ready:
                 break
     # The bookmark (4110) moves the resourceVersion but is not an object change.
@@ -126,7 +131,7 @@ def test_watch_resumes_from_the_bookmark_after_the_stream_ends() -> None:
     ]
     with serve(script) as api:
         for obj in kube_for(api).watch(CLAIM, deadline=3600):
-            if Claim.of(obj).ready:
+            if Claim.of(present(obj)).ready:
                 break
     assert [r.query.get("resourceVersion") for r in api.requests] == [None, "4105", "4110"]
 
@@ -141,7 +146,7 @@ def test_watch_resumes_after_the_connection_drops() -> None:
     slept: list[float] = []
     with serve(script) as api:
         for obj in kube_for(api, slept=slept).watch(CLAIM, deadline=3600):
-            if Claim.of(obj).ready:
+            if Claim.of(present(obj)).ready:
                 break
     assert [r.query.get("resourceVersion") for r in api.requests] == [None, "4105", "4110"]
     assert slept == [5.0]  # not a hot loop against a failing server
@@ -156,8 +161,8 @@ def test_watch_relists_on_410_expired() -> None:
     with serve(script) as api:
         states = []
         for obj in kube_for(api).watch(CLAIM, deadline=3600):
-            states.append(Claim.of(obj).phase)
-            if Claim.of(obj).ready:
+            states.append(Claim.of(present(obj)).phase)
+            if Claim.of(present(obj)).ready:
                 break
     assert states == ["Provisioning", "Ready"]
     assert [r.verb for r in api.requests] == ["GET", "WATCH", "GET"]
@@ -174,7 +179,7 @@ def test_watch_reports_deletion_as_none() -> None:
             items.append(obj)
             if obj is None:
                 break
-    assert [Claim.of(i).deleting for i in items[:-1]] == [False, True]
+    assert [Claim.of(present(i)).deleting for i in items[:-1]] == [False, True]
     assert items[-1] is None
 
 
@@ -185,7 +190,7 @@ def test_watch_sees_a_secret_appear() -> None:
     ]
     with serve(script) as api:
         found = next(s for s in kube_for(api).watch(SECRET, deadline=3600) if has_kubeconfig(s))
-    assert found["metadata"]["name"] == SECRET.name
+    assert present(found)["metadata"]["name"] == SECRET.name
     assert api.requests[1].query["resourceVersion"] == "4122"
 
 
@@ -199,7 +204,7 @@ def test_watch_ends_at_the_deadline() -> None:
         # Time passes while the first watch runs: it is past the deadline once it ends.
         clock = lambda: 0.0 if len(api.requests) < 2 else 120.0  # noqa: E731
         items = list(kube_for(api, clock).watch(CLAIM, deadline=100))
-    assert [i["metadata"]["resourceVersion"] for i in items] == ["4105", "4106"]
+    assert [present(i)["metadata"]["resourceVersion"] for i in items] == ["4105", "4106"]
     assert int(api.requests[1].query["timeoutSeconds"]) == 100
     assert api.script == []
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import validation as v
+from conftest import present
 from tasks_helpers import (
     NAME,
     NAMESPACE,
@@ -73,7 +74,7 @@ def test_ready_then_deprovision_then_pipelinerun_deleted(function_target: str) -
         # The URL is printed in the very tick it first reached the claim, long before Ready.
         url_lines = [(tick, line) for tick, line in run.lines if line.startswith("ProwJob URL:")]
         assert url_lines == [(first_url.tick, f"ProwJob URL: {ec['status']['prowJobURL']}")]
-        assert first_url.tick < world.tick
+        assert present(first_url.tick) < world.tick
         claim = world.request()
         assert claim is not None
         assert claim["metadata"]["annotations"] == {
@@ -96,8 +97,8 @@ def test_ready_then_deprovision_then_pipelinerun_deleted(function_target: str) -
         assert down.outcome.ok, down.log
         assert "the ProwJob succeeded (state success)" in down.outcome.message
         assert down.results["prowJobState"] == "success"
-        assert world.ec()["spec"]["tearDownCluster"] is True
-        assert world.ec()["status"]["phase"] == "Deprovisioned"
+        assert present(world.ec())["spec"]["tearDownCluster"] is True
+        assert present(world.ec())["status"]["phase"] == "Deprovisioned"
         assert leaked(world, down.log) == []
 
         # Deleting the PipelineRun garbage-collects the claim through its ownerReference.
@@ -114,7 +115,7 @@ def test_the_created_claim_passes_the_claim_schema(function_target: str) -> None
     try:
         owner = pipeline_run(world)
         run_provision(world, provision_values(owner["metadata"]["uid"], timeout="1m"))
-        claim = world.request()
+        claim = present(world.request())
         xrd = v.project_xrd("XTestPlatformCluster")
         crd = v.claim_crd(xrd, claim["apiVersion"])
         assert crdschema.validate(claim, crd) == []
@@ -145,7 +146,7 @@ def test_failed_cluster_fails_fast_with_the_reason(function_target: str) -> None
         run = run_provision(world, provision_values(owner["metadata"]["uid"]))
         assert not run.outcome.ok
         assert run.outcome.exit_code == 1
-        url = world.ec()["status"]["prowJobURL"]
+        url = present(world.ec())["status"]["prowJobURL"]
         assert run.outcome.message == (
             "the cluster failed to provision: the EphemeralCluster failed: prowjob state: "
             f"failure (ProwJobFailure); ProwJob: {url}"
@@ -195,7 +196,7 @@ def test_without_the_environment_config_nothing_starts(function_target: str) -> 
         assert down.outcome.ok
         assert down.ticks == 0
         assert "no cluster was started" in down.outcome.message
-        assert world.request()["spec"]["tearDownCluster"] is True
+        assert present(world.request())["spec"]["tearDownCluster"] is True
     finally:
         world.close()
 

@@ -78,3 +78,14 @@ def test_wrong_content_names_the_file(certs_dir: Path, name: str, content: str, 
         tls.check_tls_files(str(certs_dir))
     assert "\n" not in str(caught.value)
     assert "BEGIN" not in str(caught.value)
+
+
+def test_the_insecure_rule_in_one_place() -> None:
+    """--insecure serves plain text even with a certs dir (also from TLS_SERVER_CERTS_DIR);
+    without it a certs dir is required. main and server both ask tls.serving_certs_dir."""
+    assert tls.serving_certs_dir("/certs", insecure=True) is None
+    assert tls.serving_certs_dir(None, insecure=True) is None
+    assert tls.serving_certs_dir("/certs", insecure=False) == "/certs"
+    for missing in (None, ""):
+        with pytest.raises(StartupError, match=r"pass --tls-certs-dir .* or --insecure"):
+            tls.serving_certs_dir(missing, insecure=False)

@@ -19,16 +19,8 @@ import serving
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import workers
+from scripts import procs
 from scripts.bench import procstat
-
-COMMAND = [sys.executable, "-c", "from function.main import cli; cli()"]
-START_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _alive(pid: int) -> bool:
@@ -42,34 +34,21 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _served(count: int) -> Iterator[tuple[subprocess.Popen[bytes], int, list[int]]]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("TLS_SERVER_CERTS_DIR", "WORKERS")}
-    proc = subprocess.Popen(
-        [*COMMAND, "--insecure", "--workers", str(count), "--address", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        kids: list[int] = []
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[1].decode()
-            kids = procstat.children(proc.pid)
-            with socket.socket() as sock:
-                if len(kids) == count and sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        else:
-            pytest.fail("workers did not start listening")
-        yield proc, port, kids
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
-        for pid in procstat.children(proc.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    """`--workers count` on a free port, once every worker is up; leftovers killed by PID."""
+
+    def all_up(proc: subprocess.Popen[bytes]) -> bool:
+        return len(procstat.children(proc.pid)) == count
+
+    with serving.server("--insecure", "--workers", str(count), ready=all_up) as (proc, port):
+        kids = procstat.children(proc.pid)
+        try:
+            yield proc, port, kids
+        finally:
+            procs.stop(proc, grace=0)
+            for pid in kids:
+                if _alive(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
 
 
 def _call_many(port: int, connections: int = 6) -> set[str]:
@@ -172,15 +151,7 @@ def test_runtime_config_example_sets_workers_the_cli_reads() -> None:
 
 
 def _second_server(port: int, count: int) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TLS_SERVER_CERTS_DIR", "WORKERS")}
-    return subprocess.run(
-        [*COMMAND, "--insecure", "--workers", str(count), "--address", f"127.0.0.1:{port}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    return serving.run_cli("--insecure", "--workers", str(count), "--address", f"127.0.0.1:{port}")
 
 
 def _refused(result: subprocess.CompletedProcess[str], port: int) -> str:

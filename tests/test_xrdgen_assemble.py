@@ -164,7 +164,7 @@ def xrd_crd() -> dict[str, Any]:
     return crdschema.load_crd(shared_file(XRD_CRD))
 
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "v1-legacy": {"connection_secret_keys": ["kubeconfig", "password"]},
     "v1-namespaced": {"scope": "Namespaced", "write_connection_secret_to_ref": True},
     "v1-cluster": {"scope": "Cluster"},

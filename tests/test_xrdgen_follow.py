@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, shared_file
+from conftest import ROOT, present, shared_file
 from test_ec_crd import shape
 from xrdgen_helpers import (
     NEXT,
@@ -112,7 +112,9 @@ def without_descriptions(node: Any) -> Any:
 
 def kinds(outcome: follow.Outcome) -> list[tuple[str, str, str, bool]]:
     return [
-        (Path(x.path).name, c.path, c.kind, c.breaking) for x in outcome.xrds for c in x.changes
+        (Path(x.path).name, c.path, c.kind, c.breaking)
+        for x in outcome.xrds
+        for c in present(x.changes)
     ]
 
 
@@ -126,7 +128,7 @@ def test_no_change_upstream_writes_nothing(project: Project) -> None:
 
 def test_a_later_commit_with_the_same_file_is_no_change(project: Project) -> None:
     assert project.follow(commit="f" * 40).changed is False
-    assert config.load(project.config).upstream.commit == PINNED
+    assert present(config.load(project.config).upstream).commit == PINNED
 
 
 def test_a_compatible_change_updates_crd_xrds_and_the_pin(project: Project) -> None:
@@ -153,7 +155,7 @@ def test_a_compatible_change_updates_crd_xrds_and_the_pin(project: Project) -> N
     assert "Upstream says" not in project.crd.read_text()
     assert spec_props(ours)["size"]["description"] == "How big."
     assert outcome.undescribed == ["spec.ports[].protocol"]
-    pin = config.load(project.config).upstream
+    pin = present(config.load(project.config).upstream)
     assert (pin.commit, pin.sha256) == (NEXT, hashlib.sha256(project.file.read_bytes()).hexdigest())
     assert project.config.read_text().startswith("# the pin below is rewritten in place\n")
     assert sorted(p.name for p in outcome.written) == [
@@ -302,7 +304,7 @@ def test_a_file_stands_in_for_the_repository_too(project: Project) -> None:
     project.change(lambda d: spec_props(d).update(priority={"type": "integer"}))
     outcome = follow.follow(project.config, project.file, NEXT, write=True)
     assert outcome.changed
-    assert config.load(project.config).upstream.commit == NEXT
+    assert present(config.load(project.config).upstream).commit == NEXT
 
 
 def git(folder: Path, *args: str) -> str:
@@ -321,7 +323,7 @@ def test_a_git_checkout_gives_the_commit(project: Project) -> None:
     head = git(project.upstream, "rev-parse", "HEAD")
     outcome = project.follow(commit=None)
     assert outcome.fetched.commit == head
-    assert config.load(project.config).upstream.commit == head
+    assert present(config.load(project.config).upstream).commit == head
 
 
 def test_a_config_without_upstream_is_refused(project: Project) -> None:
@@ -372,7 +374,7 @@ def real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.shared
 def test_the_project_is_current_with_the_pinned_upstream(real: Path) -> None:
-    block = config.load(real / "xrd" / "xrd-gen.yaml").upstream
+    block = present(config.load(real / "xrd" / "xrd-gen.yaml").upstream)
     outcome = follow.follow(
         real / "xrd" / "xrd-gen.yaml", shared_file(UPSTREAM_EC), block.commit, write=True
     )
@@ -409,7 +411,7 @@ def test_upstream_prose_alone_moves_only_the_pin(project: Project) -> None:
     assert outcome.crd_diff == ""
     assert [p.name for p in outcome.written] == ["xrd-gen.yaml"]
     assert project.crd.read_bytes() == before  # not even reformatted
-    assert config.load(project.config).upstream.commit == NEXT
+    assert present(config.load(project.config).upstream).commit == NEXT
 
 
 def test_an_upstream_crd_no_entry_uses_is_refused(project: Project) -> None:

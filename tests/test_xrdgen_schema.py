@@ -109,6 +109,8 @@ def test_one_of_at_spec_may_not_reference_hidden_fields() -> None:
 def test_root_keeps_description_and_cel_and_drops_the_rest_with_notes() -> None:
     rules = [{"rule": "self.spec.size < 100 || has(self.status.phase)"}]
     source = crd_schema(
+        None,
+        None,
         description="A widget.",
         **{"x-kubernetes-validations": rules, "required": ["metadata", "spec", "status"]},
         nullable=False,
@@ -141,7 +143,7 @@ def test_description_option_replaces_the_crd_description() -> None:
     ],
 )
 def test_root_cel_may_not_reference_what_the_xrd_leaves_out(rule: str, message: str) -> None:
-    source = crd_schema(**{"x-kubernetes-validations": [{"rule": rule}]})
+    source = crd_schema(None, None, **{"x-kubernetes-validations": [{"rule": rule}]})
     with pytest.raises(GenError, match=f"CEL rule at <root> {message}"):
         build(source, spec_fields=("size",), status_fields=("phase",))
 

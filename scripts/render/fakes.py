@@ -31,7 +31,9 @@ class _V1(grpcv1.FunctionRunnerServiceServicer):
     def __init__(self, fake: FakeFunction, handler: Handler) -> None:
         self.fake, self.handler = fake, handler
 
-    def RunFunction(self, request, _context):  # noqa: N802 - gRPC method name
+    def RunFunction(  # noqa: N802 - gRPC method name
+        self, request: fnv1.RunFunctionRequest, _context: grpc.ServicerContext
+    ) -> fnv1.RunFunctionResponse:
         copy = fnv1.RunFunctionRequest()
         copy.CopyFrom(request)
         self.fake.requests.append(copy)
@@ -42,7 +44,9 @@ class _V1beta1(grpcv1beta1.FunctionRunnerServiceServicer):
     def __init__(self, fake: FakeFunction, handler: Handler) -> None:
         self.fake, self.handler = fake, handler
 
-    def RunFunction(self, request, _context):  # noqa: N802 - gRPC method name
+    def RunFunction(  # noqa: N802 - gRPC method name
+        self, request: fnv1beta1.RunFunctionRequest, _context: grpc.ServicerContext
+    ) -> fnv1beta1.RunFunctionResponse:
         req = fnv1.RunFunctionRequest.FromString(request.SerializeToString())
         self.fake.requests.append(req)
         return fnv1beta1.RunFunctionResponse.FromString(self.handler(req).SerializeToString())

@@ -5,18 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 import grpc
 
+from scripts import procs
 from scripts.render.errors import RenderError
 from scripts.render.runner import ANNOTATION_RUNTIME, ANNOTATION_TARGET, RUNTIME_DEVELOPMENT
 
@@ -41,13 +39,6 @@ def default_command() -> list[str]:
     return [sys.executable, "-c", "from function.main import cli; cli()"]
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _tail(log: IO[bytes]) -> str:
     log.flush()
     log.seek(0, os.SEEK_END)
@@ -57,48 +48,30 @@ def _tail(log: IO[bytes]) -> str:
     return " | ".join(line.strip() for line in lines if line.strip()) or "(no output)"
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
+def _serves_grpc(port: int) -> bool:
+    """The port accepts connections and a gRPC channel to it becomes ready within a second."""
+    if not procs.listening(port):
         return False
+    with grpc.insecure_channel(f"{procs.LOOPBACK}:{port}") as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=1.0)
+        except grpc.FutureTimeoutError:
+            return False
+    return True
 
 
-def _wait_ready(proc: subprocess.Popen, port: int, timeout: float, log: IO[bytes]) -> None:
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float, log: IO[bytes]) -> None:
     """Until the process answers gRPC; fail with its output if it exits or takes too long."""
-    deadline = time.monotonic() + timeout
-    while True:
-        code = proc.poll()
-        if code is not None:
-            raise RenderError(f"the function exited with code {code} during startup: {_tail(log)}")
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise RenderError(
-                f"the function did not become ready within {timeout:g}s: {_tail(log)}"
-            )
-        if _listening(port):
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                try:
-                    grpc.channel_ready_future(channel).result(timeout=min(left, 1.0))
-                except grpc.FutureTimeoutError:
-                    continue
-                return
-        time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM by PID, SIGKILL after a grace period (at once when ``grace`` is 0)."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
     try:
-        proc.wait(grace if grace > 0 else None)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        procs.wait_until(proc, lambda: _serves_grpc(port), timeout)
+    except procs.ExitedError as err:
+        raise RenderError(
+            f"the function exited with code {err.code} during startup: {_tail(log)}"
+        ) from None
+    except TimeoutError:
+        raise RenderError(
+            f"the function did not become ready within {timeout:g}s: {_tail(log)}"
+        ) from None
 
 
 class FunctionProcess:
@@ -120,10 +93,10 @@ class FunctionProcess:
     ) -> None:
         self.command = list(command or default_command())
         self.env = {**os.environ, **(env or {})}
-        self.port = port or free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.port = port or procs.free_port()
+        self.address = f"{procs.LOOPBACK}:{self.port}"
         self.startup_timeout = startup_timeout
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     @property
@@ -153,19 +126,19 @@ class FunctionProcess:
         try:
             _wait_ready(self.proc, self.port, self.startup_timeout, self._log)
         except BaseException:
-            _stop(self.proc)
+            procs.stop(self.proc, STOP_GRACE_SECONDS)
             raise
         return self.address
 
     def stop(self) -> None:
         """Graceful stop by PID (SIGTERM, SIGKILL after the grace period)."""
         if self.proc is not None:
-            _stop(self.proc)
+            procs.stop(self.proc, STOP_GRACE_SECONDS)
 
     def kill(self) -> None:
         """SIGKILL by PID: the process dies mid-whatever, like a crashed pod."""
         if self.proc is not None:
-            _stop(self.proc, grace=0)
+            procs.stop(self.proc, grace=0)
 
     def output(self) -> str:
         """Everything the process printed so far, over all its runs."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def read_one(path: str | Path, what: str) -> dict:
     return docs[0]
 
 
-def describe(doc: dict) -> str:
+def describe(doc: Mapping[str, Any]) -> str:
     """``Kind/name`` of a manifest, for error messages."""
     name = (doc.get("metadata") or {}).get("name", "")
     return f"{doc.get('kind', '<no kind>')}/{name}"
@@ -125,7 +125,7 @@ def load_required(paths: Iterable[str | Path]) -> list[dict]:
     return out
 
 
-def decode_secret_data(secret: dict) -> dict[str, bytes]:
+def decode_secret_data(secret: Mapping[str, Any]) -> dict[str, bytes]:
     """A Secret's ``data`` decoded from base64 (``stringData`` is ignored, as crossplane does)."""
     decoded: dict[str, bytes] = {}
     for key, value in (secret.get("data") or {}).items():

@@ -90,7 +90,7 @@ class AcceptanceWorld(World):
 
     def __init__(self, target: str, **options: Any) -> None:
         super().__init__(target, **options)
-        self.reconciler = PlayedController()  # type: ignore[assignment] - same protocol
+        self.reconciler = PlayedController()
         env = self.control.get(ENVCFG[0], ENVCFG[1], ENVCFG[2])
         if env is None:
             raise LookupError("World has no EnvironmentConfig")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any
+from typing import Any, Protocol
 
 from scripts.sim.store import Store, timestamp
 
@@ -78,6 +78,17 @@ def _condition(
     if message:
         new["message"] = message
     conds.append(new)
+
+
+class Controller(Protocol):
+    """What the world drives as app.ci's controller: this Reconciler, or a test that plays it
+    (scripts.sim.acceptance)."""
+
+    design: str
+    issued: dict[str, Credentials]  # the credentials it handed out, by EC name
+
+    def reconcile(self, tick: int) -> None:
+        """One pass at `tick`."""
 
 
 class Reconciler:
@@ -200,7 +211,7 @@ class Reconciler:
         creds = self.issued.setdefault(name, fake_credentials(name, hive))
         status = ec["status"]
         if self.design == "secretRef":
-            secret = {
+            secret: dict[str, Any] = {
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "metadata": {

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
 from scripts.render.engine import CAPABILITIES
 
 
@@ -26,7 +28,7 @@ class Version:
     """What one Crossplane release does with a function's requirements."""
 
     name: str
-    capabilities: tuple[int, ...]
+    capabilities: tuple[fnv1.Capability, ...]
     answers_resources: bool  # requirements.resources → required_resources
     answers_extra_resources: bool  # requirements.extra_resources → extra_resources
 

@@ -146,6 +146,32 @@ def conditions_current(world: World) -> None:
                 )
 
 
+class TeardownStays:
+    """Teardown, once sent, stays sent: an `ec` Object whose spec said `tearDownCluster: true`
+    (Crossplane applied it) never says otherwise again, nor does the EphemeralCluster on app.ci
+    once it got it; whatever the tenant does with the flag afterwards."""
+
+    def __init__(self) -> None:
+        self.sent: set[tuple[str, str]] = set()  # (store, name) that said true
+
+    def __call__(self, world: World) -> None:
+        said = [
+            ("Object", obj["metadata"]["name"], obj["spec"]["forProvider"]["manifest"])
+            for obj in world.objects()
+            if obj["spec"].get("forProvider", {}).get("manifest", {}).get("kind") == appci.KIND
+        ]
+        said += [("EphemeralCluster", ec["metadata"]["name"], ec) for ec in world.ecs()]
+        for kind, name, body in said:
+            told = (body.get("spec") or {}).get("tearDownCluster") is True
+            if told:
+                self.sent.add((kind, name))
+            elif (kind, name) in self.sent:
+                raise InvariantError(
+                    f"tick {world.tick}: teardown was withdrawn from {kind} {name} after it "
+                    "had been sent"
+                )
+
+
 def _fatal(rsp: fnv1.RunFunctionResponse | None) -> str:
     for result in rsp.results if rsp is not None else ():
         if result.severity == fnv1.SEVERITY_FATAL:
@@ -260,4 +286,5 @@ def standard(logs: Callable[[], str] = lambda: "") -> list[Callable[[World], Non
         conditions_current,
         FatalExplained(),
         connection_secrets_uncontested,
+        TeardownStays(),
     ]

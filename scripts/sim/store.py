@@ -82,6 +82,13 @@ class Store:
         obj = self.objects.get((api_version, kind, namespace, name))
         return copy.deepcopy(obj) if obj is not None else None
 
+    def must_get(self, api_version: str, kind: str, name: str, namespace: str = "") -> dict:
+        """A copy of the object, which must exist (KeyError naming it otherwise)."""
+        obj = self.get(api_version, kind, name, namespace)
+        if obj is None:
+            raise KeyError(f"{kind} {namespace}/{name} ({api_version}) does not exist")
+        return obj
+
     def list(
         self,
         api_version: str | None = None,

@@ -86,7 +86,7 @@ class World:
             enable_watches=enable_watches,
             poll_interval=poll_interval,
         )
-        self.reconciler = appci.Reconciler(
+        self.reconciler: appci.Controller = appci.Reconciler(
             self.appci,
             design=design,
             ticks_to_ready=ticks_to_ready,
@@ -94,6 +94,8 @@ class World:
             ready_phase_lag=ready_phase_lag,
         )
         self.checks: list[Check] = []
+        #: Fault: provider-kubernetes is not running (pod restarting, app.ci unreachable).
+        self.provider_down = False
         self.control.create(load("examples/environmentconfig.yaml"))
 
     def _call(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
@@ -119,7 +121,8 @@ class World:
         if self.claims is not None:
             self.claims.reconcile(self.tick)
         self.composite.reconcile(self.tick)
-        self.provider.reconcile(self.tick)
+        if not self.provider_down:
+            self.provider.reconcile(self.tick)
         self.reconciler.reconcile(self.tick)
         for check in self.checks:
             check(self)
@@ -248,6 +251,16 @@ class World:
     def remove_environment_config(self) -> None:
         """Fault: the platform's EnvironmentConfig disappears."""
         self.control.delete(*ENVCFG[:2], ENVCFG[2])
+
+    def stop_provider(self) -> None:
+        """Fault: provider-kubernetes is down (pod restarting, app.ci unreachable): Crossplane
+        keeps applying Objects, nothing reaches app.ci, no `status.atProvider` changes."""
+        self.provider_down = True
+
+    def start_provider(self) -> None:
+        """provider-kubernetes runs again; an Object whose spec changed meanwhile is reconciled
+        on its next pass (generation changed), the others on their poll interval."""
+        self.provider_down = False
 
     def restore_environment_config(self) -> None:
         """The platform puts its EnvironmentConfig back."""

@@ -153,9 +153,9 @@ def _status(crd_status: Schema | None, fields: tuple[str, ...]) -> Schema | None
 
 def _metadata(crd_meta: Any, notes: list[str]) -> Schema | None:
     """Crossplane replaces metadata with `name: maxLength 63`, honouring a smaller maxLength."""
-    meta = crd_meta if isinstance(crd_meta, dict) else {}
-    props = meta.get("properties") if isinstance(meta.get("properties"), dict) else {}
-    name = props.get("name") if isinstance(props.get("name"), dict) else {}
+    meta: dict[str, Any] = crd_meta if isinstance(crd_meta, dict) else {}
+    props: dict[str, Any] = meta["properties"] if isinstance(meta.get("properties"), dict) else {}
+    name: dict[str, Any] = props["name"] if isinstance(props.get("name"), dict) else {}
     limit = name.get("maxLength")
     ignored = (
         set(meta) - {"type", "properties"}

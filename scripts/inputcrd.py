@@ -2,9 +2,9 @@
 
 Crossplane never installs or enforces this CRD; it documents the input for tools and humans.
 Generating it from `function.input.Input` keeps the two from drifting, and a test checks that
-the committed file equals what the model produces. Regenerate with
-`python -m function.inputcrd` (writes the file) or check with `python -m function.inputcrd
---check`. Not imported by the server: schema generation stays off the serving path.
+the committed file equals what the model produces. Regenerate with `make input-crd`
+(`python -m scripts.inputcrd`, writes the file) or check with `python -m scripts.inputcrd
+--check`. A development tool: the runtime package only holds the model it reads.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import Any
 
 import yaml
 
-from function.input import API_VERSION, KIND, Input
+from function.config import API_VERSION, KIND
+from function.input import Input
 
 GROUP, VERSION = API_VERSION.split("/")
 PLURAL = "inputs"
 PATH = Path(__file__).resolve().parent.parent / "package" / "input" / f"{GROUP}_{PLURAL}.yaml"
-_HEADER = "# Generated from function/input.py by `python -m function.inputcrd`; do not edit.\n"
+_HEADER = "# Generated from function/input.py by `python -m scripts.inputcrd`; do not edit.\n"
 # Root fields whose schema Kubernetes restricts: keep them plain.
 _PLAIN_ROOT = {"apiVersion": "string", "kind": "string", "metadata": "object"}
 
@@ -106,14 +107,14 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the CRD, or with --check fail (exit 1) when the committed file is stale."""
-    parser = argparse.ArgumentParser(prog="python -m function.inputcrd", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.inputcrd", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail when the file is stale")
     args = parser.parse_args(argv)
     text = render()
     if args.check:
         current = PATH.read_text(encoding="utf-8") if PATH.is_file() else ""
         if current != text:
-            sys.stderr.write(f"{PATH}: stale; run python -m function.inputcrd\n")
+            sys.stderr.write(f"{PATH}: stale; run make input-crd\n")
             return 1
         return 0
     PATH.parent.mkdir(parents=True, exist_ok=True)
