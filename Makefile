@@ -96,7 +96,7 @@ run: setup ## serve the function on RUN_ADDRESS (default 127.0.0.1:9443), plain 
 demo: setup ## render the built-in example (Ready phase) through the function
 	@$(BIN)/python -m scripts.demo
 
-bench: setup ## benchmark against the no-op floor (ratios, JSON line last)
+bench: setup ## benchmark against the copy-only yardstick and the no-op floor (ratios, JSON last)
 	$(BIN)/fn-bench
 
 soak: setup ## long run at c=16; SOAK_SECONDS overrides the default 600

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench import cli, measure, payloads, pinning, procstat, report, servers
+from scripts.bench import cli, measure, payloads, pinning, procstat, report, servers, table
 
 CPUS = tuple(sorted(os.sched_getaffinity(0)))
 two_cpus = pytest.mark.skipif(len(CPUS) < 2, reason="needs at least 2 CPUs to pin apart")
@@ -125,13 +125,13 @@ def test_report_says_where_the_workers_ran() -> None:
     line = next(x for x in report.budget(pinned) if x.name.startswith("2 workers"))
     assert line.verdict == "PASS"  # 1.8x
     assert line.note == ""
-    assert "pinned: servers on CPUs [0, 1], client on [2, 3]" in report.table(pinned)
+    assert "pinned: servers on CPUs [0, 1], client on [2, 3]" in table.render(pinned)
     assert report.workers_summary(pinned)["ratio_estimate_client_elsewhere"] is None
 
     shared = _worker_results(pinning.plan(2, cpus=(0, 1)))
     line = next(x for x in report.budget(shared) if x.name.startswith("2 workers"))
     assert line.verdict == "PASS"
     assert line.note.startswith("not pinned: 2 CPUs")
-    assert "(not pinned: 2 CPUs" in report.table(shared)
+    assert "(not pinned: 2 CPUs" in table.render(shared)
     assert line.as_dict()["note"] == line.note
     assert report.workers_summary(shared)["ratio_estimate_client_elsewhere"] is not None

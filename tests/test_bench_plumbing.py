@@ -1,4 +1,4 @@
-"""fn-bench's plumbing: /proc parsing, percentiles, response checks, payloads, report, CLI.
+"""fn-bench's plumbing: /proc parsing, percentiles, response checks, payloads, turns, CLI.
 
 No timing assertions here: speed goals live in the bench output, never in unit tests.
 """
@@ -6,14 +6,15 @@ No timing assertions here: speed goals live in the bench output, never in unit t
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import fn, structs
-from scripts.bench import cli, load, measure, payloads, procstat, report, stats, verify
+from scripts.bench import cli, load, measure, payloads, procstat, stats, verify
 from scripts.bench.servers import BenchError
 
 # --- /proc ---------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_every_payload_is_distinct_and_composes(scenario: str) -> None:
         names.add(meta["name"])
         versions.add(meta["resourceVersion"])
         rsp = _compose(data)
-        assert verify.problem(rsp.SerializeToString(), tag, scenario, project=True) is None
+        assert verify.problem(rsp.SerializeToString(), tag, scenario, kind="project") is None
     assert len(names) == 3  # the fleet rotates
     assert len(versions) == 6
 
@@ -143,16 +144,16 @@ def _response(tag: str = "t", *, fatal: bool = False, ec: bool = True) -> fnv1.R
 
 def test_verify_rejects_a_fatal_result_a_wrong_tag_and_a_missing_ec() -> None:
     good = _response().SerializeToString()
-    assert verify.problem(good, "t", "provisioning", project=True) is None
+    assert verify.problem(good, "t", "provisioning", kind="project") is None
     fatal = _response(fatal=True).SerializeToString()
-    assert "FATAL" in (verify.problem(fatal, "t", "provisioning", project=True) or "")
-    assert "FATAL" in (verify.problem(fatal, "t", "provisioning", project=False) or "")
-    assert "tag" in (verify.problem(good, "other", "provisioning", project=True) or "")
+    assert "FATAL" in (verify.problem(fatal, "t", "provisioning", kind="project") or "")
+    assert "FATAL" in (verify.problem(fatal, "t", "provisioning", kind="floor") or "")
+    assert "tag" in (verify.problem(good, "other", "provisioning", kind="project") or "")
     no_ec = _response(ec=False).SerializeToString()
-    assert "ec" in (verify.problem(no_ec, "t", "provisioning", project=True) or "")
-    assert verify.problem(no_ec, "t", "provisioning", project=False) is None  # the floor
-    assert "credentials" in (verify.problem(good, "t", "ready", project=True) or "")
-    assert "undecodable" in (verify.problem(b"\xff\xff", "t", "ready", project=False) or "")
+    assert "ec" in (verify.problem(no_ec, "t", "provisioning", kind="project") or "")
+    assert verify.problem(no_ec, "t", "provisioning", kind="floor") is None  # the floor
+    assert "credentials" in (verify.problem(good, "t", "ready", kind="project") or "")
+    assert "undecodable" in (verify.problem(b"\xff\xff", "t", "ready", kind="floor") or "")
 
 
 def test_check_all_names_the_first_bad_call() -> None:
@@ -161,14 +162,14 @@ def test_check_all_names_the_first_bad_call() -> None:
         verify.check_all(
             "project",
             [good, _response("b", fatal=True).SerializeToString()],
-            ["a", "b"],
+            [("a", b""), ("b", b"")],
             "provisioning",
-            project=True,
+            kind="project",
         )
     with pytest.raises(BenchError, match="call failed"):
-        verify.check_all("floor", [RuntimeError("boom")], ["a"], "ready", project=False)
+        verify.check_all("floor", [RuntimeError("boom")], [("a", b"")], "ready", kind="floor")
     with pytest.raises(BenchError, match="no response"):
-        verify.check_all("floor", [None], ["a"], "ready", project=False)
+        verify.check_all("floor", [None], [("a", b"")], "ready", kind="floor")
 
 
 def test_closed_loop_driver_keeps_every_call_in_order() -> None:
@@ -179,8 +180,8 @@ def test_closed_loop_driver_keeps_every_call_in_order() -> None:
         def result(self) -> bytes:
             return self.value
 
-        def add_done_callback(self, callback: object) -> None:
-            callback(self)  # type: ignore[operator]
+        def add_done_callback(self, callback: Callable[[Done], object]) -> None:
+            callback(self)
 
     class Echo:
         def future(self, payload: bytes, timeout: float) -> Done:
@@ -188,59 +189,29 @@ def test_closed_loop_driver_keeps_every_call_in_order() -> None:
             return Done(payload[::-1])
 
     items = [(f"t{i}", f"p{i}".encode()) for i in range(50)]
-    batch = load.batch([Echo(), Echo()], items, 4)
+    fakes = cast("list[load.Call]", [Echo(), Echo()])  # duck-typed: `future` is all it uses
+    batch = load.batch(fakes, items, 4)
     assert batch.tags == [tag for tag, _ in items]
     assert batch.responses == [payload[::-1] for _, payload in items]
     assert all(latency >= 0 for latency in batch.latencies)
 
 
-# --- report --------------------------------------------------------------------------------
+# --- rounds --------------------------------------------------------------------------------
 
 
-def _row(server: str, scenario: str, concurrency: int, cpu_ms: float, p99_ms: float) -> measure.Row:
-    row = measure.Row(server, scenario, concurrency)
-    row.calls, row.wall, row.cpu = 100, 0.1, cpu_ms / 10
-    row.latencies = [p99_ms / 1000] * 100
-    return row
-
-
-def _results() -> measure.Results:
-    settings = measure.Settings(workers=0)
-    results = measure.Results(settings)
-    for scenario in payloads.SCENARIOS:
-        for concurrency in settings.concurrency:
-            results.rows.append(_row("floor", scenario, concurrency, 0.2, 4.0))
-            results.rows.append(_row("project", scenario, concurrency, 0.25, 6.0))
-    results.cold_start_s = {"project": [0.13, 0.12, 0.14], "floor": [0.12, 0.12, 0.13]}
-    results.rss_kb = {"project": 60_000, "floor": 50_000}
-    results.xrd_gen = {"status": "unavailable", "reason": "not installed"}
-    return results
-
-
-def test_budget_lines_compare_ratios_with_the_limits() -> None:
-    lines = {line.name: line for line in report.budget(_results())}
-    assert lines["CPU/call Ready c=1"].value == pytest.approx(1.25)
-    assert lines["CPU/call Ready c=1"].verdict == "PASS"
-    assert lines["p99 ready c=16"].value == pytest.approx(1.5)
-    assert lines["p99 ready c=16"].verdict == "MISS"
-    assert lines["cold start (median)"].verdict == "PASS"  # 130 / 120 ms
-    assert lines["RSS after load"].verdict == "PASS"  # exactly 1.2
-    assert lines["xrd-gen sync --check wall"].verdict == "n/a"
-    assert lines["2 workers vs 1, c=16 req/s"].verdict == "n/a"
-
-
-def test_table_then_one_json_line_with_the_expected_keys() -> None:
-    results = _results()
-    table = report.table(results)
-    assert "MISS  p99 ready c=16" in table
-    assert "PASS  CPU/call Ready c=16" in table
-    line = report.as_json(results)
-    assert "\n" not in line
-    doc = json.loads(line)
-    assert tuple(doc) == report.JSON_KEYS
-    assert doc["pass"] is False
-    assert doc["ratios"]["ready/c16"]["cpu"] == 1.25
-    assert doc["xrd_gen"]["status"] == "unavailable"
+def test_turn_order_rotates_so_each_server_holds_each_place_equally() -> None:
+    assert [measure.turn_order("AB", n) for n in range(4)] == [
+        ("A", "B"),
+        ("B", "A"),
+        ("A", "B"),
+        ("B", "A"),
+    ]
+    trio = ("floor", "copy-only", "project")
+    orders = [measure.turn_order(trio, n) for n in range(6)]
+    assert len(set(orders)) == 6  # every permutation once
+    for place in range(3):
+        assert sorted(order[place] for order in orders) == sorted(trio * 2)
+    assert measure.turn_order(trio, 6) == orders[0]
 
 
 def test_cli_rejects_too_few_calls_before_starting_anything(

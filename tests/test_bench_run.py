@@ -69,6 +69,7 @@ def test_bench_prints_table_budget_and_json_last_and_stops_every_server() -> Non
     assert tuple(doc) == report.JSON_KEYS
     assert {row["server"] for row in doc["rows"]} >= {
         "floor",
+        "copy-only",
         "project",
         "project (cache hit)",
         "project --workers 2",
@@ -82,9 +83,21 @@ def test_bench_prints_table_budget_and_json_last_and_stops_every_server() -> Non
     if len(cpus) > 1:
         assert doc["workers"]["server_cpus"] == [cpus[0]]
         assert doc["workers"]["client_cpus"] == [cpus[1]]
-    verdicts = [line.split()[0] for line in lines if line.startswith("  ") and "x floor" in line]
-    assert len(verdicts) >= 6
-    assert set(verdicts) <= {"PASS", "MISS", "n/a"}
+    budget = lines[lines.index("budget:") + 1 :]
+    yardstick = [line.split()[0] for line in budget if " x copy-only " in line]
+    floor = [line.split()[0] for line in budget if line.endswith(" x floor")]
+    assert len(yardstick) == 4  # CPU/call Ready c=1 and c=16, p99 at c=16 per scenario
+    assert len(floor) == 2  # cold start and RSS
+    assert set(yardstick + floor) <= {"PASS", "MISS", "n/a"}
+    assert {entry["name"] for entry in doc["budget"] if entry["unit"] == "x copy-only"} == {
+        "CPU/call Ready c=1",
+        "CPU/call Ready c=16",
+        "p99 provisioning c=16",
+        "p99 ready c=16",
+    }
+    assert set(doc["copy_only_over_floor"]) == {
+        f"{s}/c{c}" for s in ("provisioning", "ready") for c in (1, 16)
+    }
     assert "server" in lines[0]
 
 
@@ -153,12 +166,12 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = measure.Settings(xrd_runs=2)
-    monkeypatch.setattr(runner.sys, "executable", str(tmp_path / "absent" / "python"))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(tmp_path / "absent" / "python"))
     assert runner.xrd_gen(settings, lambda _m: None)["status"] == "unavailable"
 
     good = tmp_path / "good"
     good.mkdir()
-    monkeypatch.setattr(runner.sys, "executable", str(_tool(good, "exit 0")))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(_tool(good, "exit 0")))
     timing = runner.xrd_gen(settings, lambda _m: None)
     assert timing["status"] == "ok"
     assert timing["runs"] == 2
@@ -167,6 +180,6 @@ def test_xrd_gen_timing_ok_unavailable_or_failing(
     bad = tmp_path / "bad"
     bad.mkdir()
     failing = _tool(bad, "echo 'xrd/ is stale' >&2; exit 1")
-    monkeypatch.setattr(runner.sys, "executable", str(failing))
+    monkeypatch.setattr("scripts.bench.runner.sys.executable", str(failing))
     failed = runner.xrd_gen(settings, lambda _m: None)
     assert failed == {"status": "unavailable", "reason": "xrd/ is stale"}

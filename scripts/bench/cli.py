@@ -1,4 +1,4 @@
-"""``fn-bench``: the function against the no-op floor (default), or ``fn-bench soak``.
+"""``fn-bench``: the function against its yardsticks (default), or ``fn-bench soak``.
 
 Progress goes to stderr; stdout gets the table, the budget lines and, last, one JSON line.
 Exit status: 0 when the run completed (MISS lines are reported, not fatal, unless --strict),
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from scripts.bench import measure, pinning, report, runner, servers
+from scripts.bench import measure, pinning, report, runner, servers, table
 from scripts.bench import soak as soakmod
 
 PROG = "fn-bench"
@@ -45,11 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     d = measure.Settings()
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Benchmark function-ephemeral-cluster against a no-op SDK function "
-        "(the floor), on loopback; prints a table, PASS/MISS per budget line, then JSON.",
+        description="Benchmark function-ephemeral-cluster against a copy-only function (the "
+        "yardstick for CPU and p99) and a no-op SDK function (the floor), in the same rounds, "
+        "on loopback; prints a table, PASS/MISS per budget line, then JSON.",
     )
     p.add_argument("--calls", type=_positive, default=d.calls, help="calls per server per round")
-    p.add_argument("--rounds", type=_positive, default=d.rounds, help="A/B rounds per setting")
+    p.add_argument(
+        "--rounds",
+        type=_positive,
+        default=d.rounds,
+        help="rounds per setting (each server once per round, order rotating)",
+    )
     p.add_argument("--cold-starts", type=_positive, default=d.cold_starts, help="starts each")
     p.add_argument("--fleet", type=_positive, default=d.fleet, help="distinct XRs rotated")
     p.add_argument("--cache-calls", type=_positive, default=d.cache_calls, help="0 skips")
@@ -119,7 +125,7 @@ def _bench(args: argparse.Namespace) -> int:
         _log("--calls must be at least 100 (p99 needs 100 calls per round)")
         return 2
     results = runner.run(settings, _log)
-    print(report.table(results))
+    print(table.render(results))
     print(report.as_json(results), flush=True)
     missed = [line for line in report.budget(results) if line.verdict == "MISS"]
     return 3 if args.strict and missed else 0

@@ -12,13 +12,15 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
 from scripts.bench import servers
 
 CALL_TIMEOUT = 30.0
+# RunFunction on raw bytes; quoted because grpc's classes are generic in the stubs only.
+Call: TypeAlias = "grpc.UnaryUnaryMultiCallable[bytes, bytes]"
 # A source returns (ref, request bytes), or None when done; the sink gets the ref back with the
 # response bytes (or the RpcError) and the latency in seconds.
 Source = Callable[[], tuple[Any, bytes] | None]
@@ -37,17 +39,16 @@ def channel(target: str, *, own_connection: bool = False) -> grpc.Channel:
     return grpc.insecure_channel(target, options=options)
 
 
-def multicallable(chan: grpc.Channel) -> grpc.UnaryUnaryMultiCallable:
+def multicallable(chan: grpc.Channel) -> Call:
     """RunFunction on `chan` taking and returning raw bytes (no (de)serializers)."""
-    return chan.unary_unary(servers.METHOD)
+    call: Call = chan.unary_unary(servers.METHOD)
+    return call
 
 
 class _Closed:
     """`concurrency` chains of calls; each completion starts the chain's next call."""
 
-    def __init__(
-        self, calls: Sequence[grpc.UnaryUnaryMultiCallable], source: Source, sink: Sink
-    ) -> None:
+    def __init__(self, calls: Sequence[Call], source: Source, sink: Sink) -> None:
         self.calls = calls
         self.source = source
         self.sink = sink
@@ -74,7 +75,7 @@ class _Closed:
         future = self.calls[slot % len(self.calls)].future(payload, timeout=CALL_TIMEOUT)
         future.add_done_callback(lambda fut: self._complete(slot, ref, started, fut))
 
-    def _complete(self, slot: int, ref: Any, started: float, future: grpc.Future) -> None:
+    def _complete(self, slot: int, ref: Any, started: float, future: grpc.Future[bytes]) -> None:
         elapsed = time.perf_counter() - started
         try:
             result: bytes | BaseException = future.result()
@@ -87,7 +88,7 @@ class _Closed:
 
 
 def run(
-    calls: Sequence[grpc.UnaryUnaryMultiCallable],
+    calls: Sequence[Call],
     source: Source,
     sink: Sink,
     concurrency: int,
@@ -117,7 +118,7 @@ class Batch:
 
 
 def batch(
-    calls: Sequence[grpc.UnaryUnaryMultiCallable],
+    calls: Sequence[Call],
     payloads: Sequence[tuple[str, bytes]],
     concurrency: int,
 ) -> Batch:

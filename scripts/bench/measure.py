@@ -1,31 +1,39 @@
-"""What a bench run measures and keeps: cold starts, A/B rounds against the floor, cache hits.
+"""What a bench run measures and keeps: cold starts, rounds of the three servers, cache hits.
 
 Servers run as subprocesses on loopback; their CPU comes from /proc (process tree), latency
-and throughput from the client. Rounds alternate A/B and B/A so drift on a noisy machine hits
-both sides alike. Every response is verified before its round counts.
+and throughput from the client. The floor, the copy-only yardstick and the project take turns
+in every round, in an order that rotates through all six permutations, so drift on a noisy
+machine hits each alike. Every response is verified before its round counts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import grpc
+from typing import Any, TypeVar
 
 from scripts.bench import load, payloads, pinning, servers, stats, verify
 
 Log = Callable[[str], None]
+T = TypeVar("T")
+# The servers of the measured rounds: name, module, the contract their responses are checked by.
+ROUND_SERVERS: tuple[tuple[str, str, verify.Kind], ...] = (
+    ("floor", servers.FLOOR, "floor"),
+    ("copy-only", servers.COPY_ONLY, "copy-only"),
+    ("project", servers.PROJECT, "project"),
+)
 
 
 @dataclasses.dataclass
 class Settings:
-    """What to run; the defaults keep `make bench` near one minute on 2 cores."""
+    """What to run; the defaults keep `make bench` near three minutes on 2 cores."""
 
     calls: int = 2000  # per server per round
-    rounds: int = 6  # A/B rounds per (scenario, concurrency)
+    rounds: int = 6  # rounds per (scenario, concurrency); 6 = every order of the three once
     concurrency: tuple[int, ...] = (1, 16)
     scenarios: tuple[str, ...] = payloads.SCENARIOS
     cold_starts: int = 9
@@ -122,20 +130,30 @@ class Results:
         return None
 
 
+def turn_order(items: Sequence[T], number: int) -> tuple[T, ...]:
+    """The order of round `number`: every permutation in turn (A/B, B/A for two items).
+
+    Over len(items)! rounds each item is first, middle and last equally often, so a machine
+    that drifts within a round charges no server more than another.
+    """
+    orders = list(itertools.permutations(items))
+    return orders[number % len(orders)]
+
+
 def verified_round(
     server: servers.Server,
-    calls: list[grpc.UnaryUnaryMultiCallable],
-    batch_payloads: list[tuple[str, bytes]],
+    calls: Sequence[load.Call],
+    batch_payloads: Sequence[tuple[str, bytes]],
     concurrency: int,
     scenario: str,
     *,
-    project: bool,
+    kind: verify.Kind,
 ) -> tuple[load.Batch, float]:
     """One verified round: (batch, server CPU seconds)."""
     before = server.cpu_seconds()
     batch = load.batch(calls, batch_payloads, concurrency)
     cpu = server.cpu_seconds() - before
-    verify.check_all(server.name, batch.responses, batch.tags, scenario, project=project)
+    verify.check_all(server.name, batch.responses, batch_payloads, scenario, kind=kind)
     return batch, cpu
 
 
@@ -151,7 +169,8 @@ def cold_starts(settings: Settings, log_dir: Path, log: Log) -> dict[str, list[f
         for name, module in order if i % 2 == 0 else order[::-1]:
             tag, payload = stream.next()
             seconds, response = servers.cold_start(name, module, payload, log_dir=log_dir)
-            why = verify.problem(response, tag, "ready", project=name == "project")
+            kind: verify.Kind = "project" if name == "project" else "floor"
+            why = verify.problem(response, tag, "ready", kind=kind)
             if why:
                 raise servers.BenchError(f"{name} cold start: first response: {why}")
             out[name].append(seconds)
@@ -163,70 +182,69 @@ def cold_starts(settings: Settings, log_dir: Path, log: Log) -> dict[str, list[f
 
 
 def ab_rounds(settings: Settings, results: Results, log_dir: Path, log: Log) -> None:
-    """Project and floor side by side, one channel each, alternating rounds."""
+    """Floor, copy-only and project side by side, one channel each, rotating turns."""
     streams = {s: payloads.Stream(s, fleet=settings.fleet) for s in settings.scenarios}
     first = streams[settings.scenarios[0]].next()[1]
-    with (
-        servers.running("floor", servers.FLOOR, first, log_dir=log_dir) as floor,
-        servers.running("project", servers.PROJECT, first, log_dir=log_dir) as project,
-    ):
-        pairs = [(floor, False), (project, True)]
-        channels = {s.name: load.channel(s.target) for s, _ in pairs}
+    with contextlib.ExitStack() as stack:
+        trio = [
+            (stack.enter_context(servers.running(name, module, first, log_dir=log_dir)), kind)
+            for name, module, kind in ROUND_SERVERS
+        ]
+        started = {server.name: server for server, _ in trio}
+        project = started["project"]
+        channels = {server.name: load.channel(server.target) for server, _ in trio}
+        for chan in channels.values():
+            stack.callback(chan.close)  # closed before the servers stop (last in, first out)
         calls = {name: [load.multicallable(ch)] for name, ch in channels.items()}
-        try:
-            for scenario in settings.scenarios:  # warm-up, not measured
-                warm = [streams[scenario].next() for _ in range(settings.warmup)]
-                for server, is_project in pairs:
-                    verified_round(
-                        server, calls[server.name], warm, 16, scenario, project=is_project
-                    )
-            for concurrency in settings.concurrency:
-                for scenario in settings.scenarios:
-                    rows = {s.name: Row(s.name, scenario, concurrency) for s, _ in pairs}
-                    for number in range(settings.rounds):
-                        batch_payloads = [streams[scenario].next() for _ in range(settings.calls)]
-                        for server, is_project in pairs if number % 2 == 0 else pairs[::-1]:
-                            batch, cpu = verified_round(
-                                server,
-                                calls[server.name],
-                                batch_payloads,
-                                concurrency,
-                                scenario,
-                                project=is_project,
-                            )
-                            rows[server.name].add(batch, cpu)
-                            results.verified += len(batch.responses)
-                    results.rows.extend(rows.values())
-                    log(
-                        f"{scenario} c={concurrency}: "
-                        + ", ".join(
-                            f"{r.server} {r.cpu_ms:.3f} ms CPU/call {r.rps:.0f} req/s"
-                            for r in rows.values()
+        for scenario in settings.scenarios:  # warm-up, not measured
+            warm = [streams[scenario].next() for _ in range(settings.warmup)]
+            for server, kind in trio:
+                verified_round(server, calls[server.name], warm, 16, scenario, kind=kind)
+        for concurrency in settings.concurrency:
+            for scenario in settings.scenarios:
+                rows = {s.name: Row(s.name, scenario, concurrency) for s, _ in trio}
+                for number in range(settings.rounds):
+                    batch_payloads = [streams[scenario].next() for _ in range(settings.calls)]
+                    for server, kind in turn_order(trio, number):
+                        batch, cpu = verified_round(
+                            server,
+                            calls[server.name],
+                            batch_payloads,
+                            concurrency,
+                            scenario,
+                            kind=kind,
                         )
+                        rows[server.name].add(batch, cpu)
+                        results.verified += len(batch.responses)
+                results.rows.extend(rows.values())
+                log(
+                    f"{scenario} c={concurrency}: "
+                    + ", ".join(
+                        f"{r.server} {r.cpu_ms:.3f} ms CPU/call {r.rps:.0f} req/s"
+                        for r in rows.values()
                     )
-            if settings.cache_calls:
-                _cache_hits(settings, results, project, calls["project"], streams)
-            _fill_cache(settings, project, calls["project"], streams)
-            results.rss_kb = {"project": project.rss_kb(), "floor": floor.rss_kb()}
-        finally:
-            for ch in channels.values():
-                ch.close()
+                )
+        if settings.cache_calls:
+            _cache_hits(settings, results, project, calls["project"], streams)
+        _fill_cache(settings, project, calls["project"], streams)
+        # Cold start and RSS stay against the floor: the yardstick is for CPU and latency.
+        results.rss_kb = {"project": project.rss_kb(), "floor": started["floor"].rss_kb()}
 
 
 def _cache_hits(
     settings: Settings,
     results: Results,
     project: servers.Server,
-    calls: list[grpc.UnaryUnaryMultiCallable],
+    calls: Sequence[load.Call],
     streams: dict[str, payloads.Stream],
 ) -> None:
     """The same request again and again: what a steady XR's polls cost (clearly labelled)."""
     scenario = "ready" if "ready" in streams else next(iter(streams))
     item = streams[scenario].next()
-    verified_round(project, calls, [item], 1, scenario, project=True)  # first time: composed
+    verified_round(project, calls, [item], 1, scenario, kind="project")  # first time: composed
     row = Row("project (cache hit)", scenario, 1)
     batch, cpu = verified_round(
-        project, calls, [item] * settings.cache_calls, 1, scenario, project=True
+        project, calls, [item] * settings.cache_calls, 1, scenario, kind="project"
     )
     row.add(batch, cpu)
     results.verified += len(batch.responses)
@@ -236,7 +254,7 @@ def _cache_hits(
 def _fill_cache(
     settings: Settings,
     project: servers.Server,
-    calls: list[grpc.UnaryUnaryMultiCallable],
+    calls: Sequence[load.Call],
     streams: dict[str, payloads.Stream],
 ) -> None:
     """Repeat FILL_REQUESTS requests so the response cache is full when RSS is read.
@@ -248,4 +266,4 @@ def _fill_cache(
     scenario = "ready" if "ready" in streams else next(iter(streams))
     batch_payloads = [streams[scenario].next() for _ in range(settings.fill_cache)]
     for _ in range(2):
-        verified_round(project, calls, batch_payloads, 16, scenario, project=True)
+        verified_round(project, calls, batch_payloads, 16, scenario, kind="project")

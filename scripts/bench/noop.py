@@ -7,10 +7,14 @@ own logic and imports. Run as `python -c "from scripts.bench.noop import cli; cl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from crossplane.function import cli as sdkcli
+
+if TYPE_CHECKING:  # gRPC and the protos load only to serve, as in function.main
+    import grpc
+    from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,7 +30,11 @@ def cli(**options: Any) -> None:
     class NoopRunner(grpcv1.FunctionRunnerServiceServicer):
         """Returns the request's desired state and context, tag copied, default TTL."""
 
-        async def RunFunction(self, req, _context=None):  # noqa: N802
+        async def RunFunction(  # noqa: N802 - gRPC method name
+            self,
+            req: fnv1.RunFunctionRequest,
+            _context: grpc.aio.ServicerContext[Any, Any] | None = None,
+        ) -> fnv1.RunFunctionResponse:
             return response.to(req)
 
     # The SDK's standard options are exactly serve_runner's keywords.

@@ -263,8 +263,11 @@ def _ec_object(name: str, *, ready: bool) -> dict[str, Any]:
 
 def _credentials_object(name: str) -> dict[str, Any]:
     """The observed Observe-only `credentials` Object on the EC's Secret."""
-    secret = {"apiVersion": "v1", "kind": "Secret"}
-    secret["metadata"] = {"name": f"{name}-credentials", "namespace": TARGET_NAMESPACE}
+    secret: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": f"{name}-credentials", "namespace": TARGET_NAMESPACE},
+    }
     return {
         "apiVersion": "kubernetes.crossplane.io/v1alpha2",
         "kind": "Object",

@@ -94,7 +94,7 @@ def parse_tcp_inodes(text: str, port: int) -> set[int]:
 
 def socket_inodes(pid: int, proc: Path = PROC) -> set[int]:
     """Inodes of the sockets `pid` holds open."""
-    found = set()
+    found: set[int] = set()
     try:
         fds = list((proc / str(pid) / "fd").iterdir())
     except OSError:

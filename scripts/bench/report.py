@@ -1,7 +1,9 @@
-"""The bench's output: a table for people, PASS/MISS per budget line, then one JSON line.
+"""The bench's figures: ratios, PASS/MISS per budget line, and the JSON line printed last.
 
-The budget (README, docs/bench.md) is a set of ratios against the no-op floor measured in
-the same run, because these machines vary by tens of percent from run to run.
+The budget (README, docs/bench.md) is a set of ratios measured in the same run, because these
+machines vary by tens of percent from run to run. CPU per call and p99 are held against the
+copy-only yardstick (the least a function returning these Objects costs), their ratio to the
+no-op floor printed beside; cold start and RSS are held against the floor.
 """
 
 from __future__ import annotations
@@ -10,21 +12,34 @@ import dataclasses
 import json
 import os
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from scripts.bench import stats
 from scripts.bench.measure import Results, Row
 
+PROJECT, FLOOR, COPY_ONLY = "project", "floor", "copy-only"
+FLOOR_UNIT = "x floor"
+COPY_ONLY_UNIT = "x copy-only"
 CPU_LIMIT = 1.3
 P99_LIMIT = 1.3
 COLD_LIMIT = 1.1
 RSS_LIMIT = 1.2
 WORKERS_GOAL = 1.7
 XRD_GOAL_S = 0.5
+# The ratio tables, as printed and as JSON keys: project/floor stays `ratios` (issue 5).
+RATIO_TABLES = (
+    ("project/copy-only (the budget's CPU and p99 yardstick)", PROJECT, COPY_ONLY),
+    ("project/floor", PROJECT, FLOOR),
+    ("copy-only/floor (what carrying the Objects costs)", COPY_ONLY, FLOOR),
+)
+RATIO_KEYS = ("ratios_copy_only", "ratios", "copy_only_over_floor")
 JSON_KEYS = (
     "bench",
     "rows",
+    "ratios_copy_only",
     "ratios",
+    "copy_only_over_floor",
     "cold_start_ms",
     "rss_mb",
     "workers",
@@ -44,8 +59,9 @@ class Line:
     value: float | None
     limit: float
     at_most: bool = True
-    unit: str = "x floor"
+    unit: str = FLOOR_UNIT
     note: str = ""  # what the value does not show (e.g. the client shared the servers' cores)
+    floor_ratio: float | None = None  # lines held against copy-only: the ratio to the floor
 
     @property
     def verdict(self) -> str:
@@ -59,39 +75,67 @@ class Line:
         """The JSON form."""
         return {
             "name": self.name,
-            "value": None if self.value is None else round(self.value, 3),
+            "value": _round(self.value),
             "limit": self.limit,
             "at_most": self.at_most,
             "unit": self.unit,
             "verdict": self.verdict,
+            **({"floor_ratio": _round(self.floor_ratio)} if self.unit == COPY_ONLY_UNIT else {}),
             **({"note": self.note} if self.note else {}),
         }
 
 
-def _pair(results: Results, scenario: str, concurrency: int) -> tuple[Row | None, Row | None]:
-    return (
-        results.row("project", scenario, concurrency),
-        results.row("floor", scenario, concurrency),
-    )
+Metric = Callable[[Row], float]
+METRICS: dict[str, Metric] = {
+    "cpu": lambda row: row.cpu_ms,
+    "p50": lambda row: row.pct_ms(50),
+    "p90": lambda row: row.pct_ms(90),
+    "p99": lambda row: row.pct_ms(99),
+    "rps": lambda row: row.rps,
+}
 
 
-def ratios(results: Results) -> dict[str, dict[str, float | None]]:
-    """project/floor for every measured (scenario, concurrency)."""
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def ratio(
+    results: Results, metric: str, scenario: str, concurrency: int, *, of: str, over: str
+) -> float | None:
+    """`metric` of server `of` divided by that of server `over`, in one setting."""
+    top = results.row(of, scenario, concurrency)
+    bottom = results.row(over, scenario, concurrency)
+    if top is None or bottom is None:
+        return None
+    return stats.ratio(METRICS[metric](top), METRICS[metric](bottom))
+
+
+def ratios(
+    results: Results, *, of: str = PROJECT, over: str = FLOOR
+) -> dict[str, dict[str, float | None]]:
+    """`of`/`over` for every (scenario, concurrency) where both were measured."""
     out: dict[str, dict[str, float | None]] = {}
     for row in results.rows:
-        if row.server != "project":
-            continue
-        project, floor = _pair(results, row.scenario, row.concurrency)
-        if project is None or floor is None:
+        if row.server != of or results.row(over, row.scenario, row.concurrency) is None:
             continue
         out[f"{row.scenario}/c{row.concurrency}"] = {
-            "cpu": stats.ratio(project.cpu_ms, floor.cpu_ms),
-            "p50": stats.ratio(project.pct_ms(50), floor.pct_ms(50)),
-            "p90": stats.ratio(project.pct_ms(90), floor.pct_ms(90)),
-            "p99": stats.ratio(project.pct_ms(99), floor.pct_ms(99)),
-            "rps": stats.ratio(project.rps, floor.rps),
+            metric: ratio(results, metric, row.scenario, row.concurrency, of=of, over=over)
+            for metric in METRICS
         }
     return out
+
+
+def _against_copy_only(
+    name: str, results: Results, *, metric: str, scenario: str, concurrency: int, limit: float
+) -> Line:
+    """A budget line held against the copy-only yardstick, its ratio to the floor beside."""
+    return Line(
+        name,
+        ratio(results, metric, scenario, concurrency, of=PROJECT, over=COPY_ONLY),
+        limit,
+        unit=COPY_ONLY_UNIT,
+        floor_ratio=ratio(results, metric, scenario, concurrency, of=PROJECT, over=FLOOR),
+    )
 
 
 def cold_ms(results: Results) -> dict[str, float | None]:
@@ -144,17 +188,30 @@ def workers_summary(results: Results) -> dict[str, Any]:
 
 
 def budget(results: Results) -> list[Line]:
-    """The budget lines of issue 5, in order."""
-    lines = []
-    for concurrency in results.settings.concurrency:
-        project, floor = _pair(results, "ready", concurrency)
-        value = stats.ratio(project.cpu_ms, floor.cpu_ms) if project and floor else None
-        lines.append(Line(f"CPU/call Ready c={concurrency}", value, CPU_LIMIT))
-    for scenario in results.settings.scenarios:
-        project, floor = _pair(results, scenario, 16)
-        if project and floor:
-            value = stats.ratio(project.pct_ms(99), floor.pct_ms(99))
-            lines.append(Line(f"p99 {scenario} c=16", value, P99_LIMIT))
+    """The budget lines of issues 5 and 14, in order."""
+    lines = [
+        _against_copy_only(
+            f"CPU/call Ready c={c}",
+            results,
+            metric="cpu",
+            scenario="ready",
+            concurrency=c,
+            limit=CPU_LIMIT,
+        )
+        for c in results.settings.concurrency
+    ]
+    lines.extend(
+        _against_copy_only(
+            f"p99 {scenario} c=16",
+            results,
+            metric="p99",
+            scenario=scenario,
+            concurrency=16,
+            limit=P99_LIMIT,
+        )
+        for scenario in results.settings.scenarios
+        if results.row(PROJECT, scenario, 16) is not None
+    )
     lines.append(Line("cold start (median)", cold_ms(results)["ratio"], COLD_LIMIT))
     rss = stats.ratio(results.rss_kb.get("project"), results.rss_kb.get("floor"))
     lines.append(Line("RSS after load", rss, RSS_LIMIT))
@@ -174,88 +231,6 @@ def budget(results: Results) -> list[Line]:
     return lines
 
 
-def table(results: Results) -> str:
-    """The human-readable report."""
-    header = (
-        f"{'server':34} {'scenario':12} {'c':>3} {'calls':>6} {'CPU ms/call':>11} "
-        f"{'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'req/s':>8}"
-    )
-    out = [header]
-    for row in [*results.rows, *results.worker_rows]:
-        server = row.server if row.connections == 1 else f"{row.server} ({row.connections} conns)"
-        out.append(
-            f"{server:34} {row.scenario:12} {row.concurrency:>3} {row.calls:>6} "
-            f"{row.cpu_ms:>11.3f} {row.pct_ms(50):>8.2f} {row.pct_ms(90):>8.2f} "
-            f"{row.pct_ms(99):>8.2f} {row.rps:>8.0f}"
-        )
-    out.append("")
-    out.append("ratios project/floor:")
-    for key, values in ratios(results).items():
-        shown = "  ".join(f"{k} {_x(v)}" for k, v in values.items())
-        out.append(f"  {key:18} {shown}")
-    cold = cold_ms(results)
-    if cold["project"] is not None:
-        out.append(
-            f"cold start (median of {cold['starts']}): project {cold['project']:.0f} ms, "
-            f"floor {cold['floor']:.0f} ms, ratio {_x(cold['ratio'])}"
-        )
-    rss = ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in results.rss_kb.items())
-    out.append(f"RSS after load: {rss}")
-    summary = workers_summary(results)
-    if "ratio" in summary:
-        line = (
-            f"workers: 1 -> {summary['rps_1']:.0f} req/s, {summary['workers']} -> "
-            f"{summary['rps_n']:.0f} req/s ({_x(summary['ratio'])}, "
-            f"{summary['connections']} connections)"
-        )
-        if "ratio_one_connection" in summary:
-            line += (
-                f"; over one connection (as Crossplane connects): 1 -> "
-                f"{summary['rps_1_one_connection']:.0f}, {summary['workers']} -> "
-                f"{summary['rps_n_one_connection']:.0f} req/s "
-                f"({_x(summary['ratio_one_connection'])})"
-            )
-        out.append(line)
-        out.append(
-            f"  cores used: 1 worker {summary['server_cores_1']} + client "
-            f"{summary['client_cores_1']}; {summary['workers']} workers "
-            f"{summary['server_cores_n']} + client {summary['client_cores_n']} "
-            f"(of {summary['machine_cores']}); connections per worker "
-            f"{summary['connections_per_worker']}"
-        )
-        if summary["pinned"]:
-            out.append(
-                f"  pinned: servers on CPUs {list(summary['server_cpus'])}, client on "
-                f"{list(summary['client_cpus'])}"
-            )
-        else:
-            out.append(
-                f"  not pinned ({summary['reason']}); estimate with the client on other "
-                f"cores: {summary['workers']} workers -> "
-                f"{summary['rps_n_estimate_client_elsewhere'] or 0:.0f} req/s "
-                f"({_x(summary['ratio_estimate_client_elsewhere'])})"
-            )
-    xrd = results.xrd_gen
-    if xrd.get("status") == "ok":
-        out.append(f"xrd-gen sync --check: {xrd['seconds']:.3f} s (median of {xrd['runs']})")
-    else:
-        out.append(f"xrd-gen sync --check: {xrd.get('status')} ({xrd.get('reason', '')})")
-    out.append(f"verified responses: {results.verified}")
-    out.append("")
-    out.append("budget:")
-    for line in budget(results):
-        op = "<=" if line.at_most else ">="
-        value = "n/a" if line.value is None else f"{line.value:.3f}"
-        out.append(f"  {line.verdict:4}  {line.name:34} {value:>7} {op} {line.limit} {line.unit}")
-        if line.note:
-            out.append(f"        ({line.note})")
-    return "\n".join(out)
-
-
-def _x(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
 def as_json(results: Results) -> str:
     """The single machine-readable line printed last."""
     lines = budget(results)
@@ -263,9 +238,12 @@ def as_json(results: Results) -> str:
     doc = {
         "bench": "function-ephemeral-cluster",
         "rows": [row.as_dict() for row in [*results.rows, *results.worker_rows]],
-        "ratios": {
-            k: {m: None if v is None else round(v, 3) for m, v in values.items()}
-            for k, values in ratios(results).items()
+        **{
+            key: {
+                k: {m: _round(v) for m, v in values.items()}
+                for k, values in ratios(results, of=of, over=over).items()
+            }
+            for key, (_title, of, over) in zip(RATIO_KEYS, RATIO_TABLES, strict=True)
         },
         "cold_start_ms": {k: None if v is None else round(v, 1) for k, v in cold.items()},
         "rss_mb": {k: round(v / 1024, 2) for k, v in results.rss_kb.items()},

@@ -34,7 +34,7 @@ def _spread(
         chans = [load.channel(server.target, own_connection=True) for _ in range(count)]
         warm = [stream.next() for _ in range(max(settings.warmup, 4 * count))]
         measure.verified_round(
-            server, [load.multicallable(c) for c in chans], warm, 16, "ready", project=True
+            server, [load.multicallable(c) for c in chans], warm, 16, "ready", kind="project"
         )
         spread = procstat.connections_by_process(server.pid, server.port)
         workers_seen = [n for pid, n in spread.items() if pid != server.pid]
@@ -48,7 +48,7 @@ def _spread(
 
 def _alternate(
     pair: tuple[servers.Server, servers.Server],
-    calls: dict[str, list[grpc.UnaryUnaryMultiCallable]],
+    calls: dict[str, list[load.Call]],
     rows: dict[str, measure.Row],
     *,
     stream: payloads.Stream,
@@ -63,7 +63,7 @@ def _alternate(
         for server in (first, second) if number % 2 == 0 else (second, first):
             client_before = _client_cpu()
             batch, cpu = measure.verified_round(
-                server, calls[server.name], batch_payloads, 16, "ready", project=True
+                server, calls[server.name], batch_payloads, 16, "ready", kind="project"
             )
             rows[server.name].add(batch, cpu)
             rows[server.name].client_cpu += _client_cpu() - client_before
@@ -79,7 +79,7 @@ def compare(settings: measure.Settings, results: measure.Results, log_dir: Path,
     placement = results.worker_placement = settings.placement()
     where = placement.servers
     log(
-        f"workers: servers on CPUs {list(where)}, client on {list(placement.client or ())}"
+        f"workers: servers on CPUs {list(where or ())}, client on {list(placement.client or ())}"
         if placement.pinned
         else f"workers: not pinned ({placement.reason})"
     )

@@ -1,6 +1,6 @@
-"""Start the project's function and the no-op floor as processes on loopback; stop them by PID.
+"""Start the bench's servers (project, no-op floor, copy-only yardstick) on loopback; stop by PID.
 
-Both are launched the same way (`python -c "from <module> import cli; cli()" --insecure
+All are launched the same way (`python -c "from <module> import cli; cli()" --insecure
 --address 127.0.0.1:<free port>`), so start-up and serving differ only by the function.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,10 +17,12 @@ from pathlib import Path
 
 import grpc
 
+from scripts import procs
 from scripts.bench import pinning, procstat
 
 PROJECT = "function.main"
 FLOOR = "scripts.bench.noop"
+COPY_ONLY = "scripts.bench.copyonly"
 METHOD = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
@@ -30,13 +30,6 @@ STOP_TIMEOUT = 20.0
 
 class BenchError(RuntimeError):
     """The bench cannot go on (a server did not start, a response was wrong)."""
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def command(
@@ -52,7 +45,7 @@ def command(
         f"{pinning.prologue(cpus)}from {module} import cli; cli()",
         "--insecure",
         "--address",
-        f"127.0.0.1:{port}",
+        f"{procs.LOOPBACK}:{port}",
         *extra,
     ]
 
@@ -94,7 +87,7 @@ class Server:
     @property
     def target(self) -> str:
         """gRPC target."""
-        return f"127.0.0.1:{self.port}"
+        return f"{procs.LOOPBACK}:{self.port}"
 
     def cpu_seconds(self) -> float:
         """CPU used so far by the server and its workers."""
@@ -104,18 +97,10 @@ class Server:
         """Resident memory of the server and its workers."""
         return procstat.rss_kb(self.pid)
 
-    def stop(self) -> int | None:
-        """SIGTERM by PID, wait, SIGKILL if it hangs; returns the exit code."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        return self.proc.returncode
+    def stop(self) -> int:
+        """SIGTERM by PID, wait, SIGKILL if it hangs (`scripts.procs`); returns the exit code."""
+        code, _, _ = procs.stop(self.proc, STOP_TIMEOUT)
+        return code
 
 
 def _stderr_tail(server: Server) -> str:
@@ -134,7 +119,7 @@ def start(
     cpus: pinning.CPUs | None = None,
 ) -> Server:
     """Start a server; returns as soon as the process exists (see `wait_ready`)."""
-    port = free_port()
+    port = procs.free_port()
     log = log_dir / f"{name}-{port}.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(  # our own interpreter and modules
@@ -157,12 +142,11 @@ def first_call(server: Server, payload: bytes, deadline: float) -> bytes:
             )
         if time.monotonic() > deadline:
             raise BenchError(f"{server.name} did not answer within {START_TIMEOUT:.0f}s")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex(("127.0.0.1", server.port)) == 0:
-                break
-        time.sleep(0.002)
+        if procs.listening(server.port):
+            break
+        time.sleep(0.002)  # not procs.wait_until's 50 ms: the cold start is timed to the poll
     with grpc.insecure_channel(server.target) as channel:
-        call = channel.unary_unary(METHOD)
+        call: grpc.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(METHOD)
         try:
             return call(payload, timeout=max(deadline - time.monotonic(), 1.0), wait_for_ready=True)
         except grpc.RpcError as err:

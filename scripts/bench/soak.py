@@ -102,7 +102,7 @@ class _Feed:
         if isinstance(data, BaseException):
             why: str | None = f"call failed: {type(data).__name__}"
         else:
-            why = verify.problem(data, tag, scenario, project=True)
+            why = verify.problem(data, tag, scenario, kind="project")
         with self.lock:
             self.result.calls += 1
             if why:
