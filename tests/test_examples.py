@@ -14,13 +14,13 @@ import difflib
 import io
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from render_helpers import crossplane_render
 
 from scripts import examples
 from scripts.render import cli
@@ -95,18 +95,10 @@ def test_crossplane_render_produces_the_same_documents(functions_file: str) -> N
         )
     mismatches = []
     for case in CASES:
-        proc = subprocess.run(
-            [binary, "render", *case.args(functions_file)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert proc.returncode == 0, f"{case.command()}: {proc.stderr}"
+        output = crossplane_render(binary, case.args(functions_file), case.command())
         expected = (ROOT / case.expected).read_text(encoding="utf-8")
-        if parse(proc.stdout) != parse(expected):
-            mismatches.append(_diff(expected, proc.stdout, case.name))
+        if parse(output) != parse(expected):
+            mismatches.append(_diff(expected, output, case.name))
     assert not mismatches, "\n\n".join(mismatches)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from render_helpers import crossplane_render
 
 from scripts import examples
 
@@ -57,16 +58,7 @@ def crossplane() -> str:
 def render_full(binary: str, case: examples.Case, functions: str) -> str:
     """`crossplane render -x` of one case (full XR, no Results: they have no schema)."""
     argv = [a for a in case.args(functions) if a != "-r"]
-    proc = subprocess.run(
-        [binary, "render", *argv, "--include-full-xr"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, f"{case.command()}: {proc.stderr}"
-    return proc.stdout
+    return crossplane_render(binary, [*argv, "--include-full-xr"], case.command())
 
 
 def resources(scope: str, rendered_dir: Path, binary: str, functions: str) -> list[str]:
