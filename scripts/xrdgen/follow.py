@@ -47,8 +47,13 @@ class Outcome:
         return [c for x in self.xrds for c in x.changes or []]
 
     @property
+    def changes(self) -> list[compat.Change]:
+        """The CRD's changes, then every XRD's: what the verdict sums up."""
+        return [*self.crd_changes, *self.xrd_changes]
+
+    @property
     def breaking(self) -> bool:
-        return any(c.breaking for c in [*self.crd_changes, *self.xrd_changes])
+        return any(c.breaking for c in self.changes)
 
 
 def _upstream_crd(fetched: upstream.Fetched, name: str, where: str) -> dict[str, Any]:
