@@ -44,14 +44,15 @@ def schemas_dir(shared: Path) -> Path:
 
 
 def check_documents(label: str, docs: list[dict], schemas: Schemas) -> tuple[list[str], list[str]]:
-    """Errors and notes for one rendering: schema errors per document, then references."""
+    """Errors (schema errors per document, then references) and notes for one rendering; the
+    errors name `label`, the notes do not (the same note from several renderings is one)."""
     errors = [
         f"{label}: {doc.get('kind')} {(doc.get('metadata') or {}).get('name')}: {problem}"
         for doc in docs
         for problem in schemas.errors(doc)
     ]
     errors += [f"{label}: {problem}" for problem in refs.errors(docs)]
-    return errors, [f"{label}: {note}" for note in refs.notes(docs)]
+    return errors, refs.notes(docs)
 
 
 def run(root: Path, shared: Path, *, kubectl: str | None = None) -> Report:
@@ -74,6 +75,6 @@ def run(root: Path, shared: Path, *, kubectl: str | None = None) -> Report:
         report.rendered[label] = len(docs)
         errors, found_notes = check_documents(label, docs, schemas)
         report.errors += errors
-        notes.update(note.split(": ", 1)[1] for note in found_notes)
+        notes.update(found_notes)
     report.notes = sorted(notes)
     return report

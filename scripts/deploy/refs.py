@@ -35,18 +35,17 @@ def _label(doc: Doc) -> str:
     return f"{doc.get('kind')} {doc.get('metadata', {}).get('name')}"
 
 
+def _package(doc: Doc) -> str:
+    return str((doc.get("spec") or {}).get("package", ""))
+
+
 def pinned(docs: list[Doc]) -> Iterator[str]:
     """Packages are pulled by digest, never by a tag that can move."""
     for doc in docs:
         if doc.get("kind") in ("Function", "Provider"):
-            package = str((doc.get("spec") or {}).get("package", ""))
+            package = _package(doc)
             if not DIGEST.search(package):
                 yield f"{_label(doc)}: spec.package {package!r} is not pinned by @sha256 digest"
-
-
-def _runtime_config(doc: Doc, configs: dict[str, Doc]) -> Doc | None:
-    ref = (doc.get("spec") or {}).get("runtimeConfigRef") or {}
-    return configs.get(ref.get("name", "default"))
 
 
 def runtime_configs(docs: list[Doc]) -> Iterator[str]:
@@ -57,13 +56,12 @@ def runtime_configs(docs: list[Doc]) -> Iterator[str]:
     for doc in docs:
         if doc.get("kind") not in ("Function", "Provider"):
             continue
-        drc = _runtime_config(doc, configs)
+        name = ((doc.get("spec") or {}).get("runtimeConfigRef") or {}).get("name", "default")
+        drc = configs.get(name)
         if drc is None:
-            name = ((doc.get("spec") or {}).get("runtimeConfigRef") or {}).get("name", "default")
             yield f"{_label(doc)}: runtimeConfigRef names no DeploymentRuntimeConfig {name!r}"
             continue
-        package = str((doc.get("spec") or {}).get("package", ""))
-        watched = doc["kind"] != "Provider" or not PROVIDER_KUBERNETES.search(package)
+        watched = doc["kind"] != "Provider" or not PROVIDER_KUBERNETES.search(_package(doc))
         if not watched and not _has_watches(drc):
             yield (
                 f"{_label(doc)}: DeploymentRuntimeConfig {drc['metadata']['name']} does not "
@@ -162,6 +160,5 @@ def notes(docs: list[Doc]) -> list[str]:
     return [
         f"{_label(d)}: spec.package has the placeholder digest; run `make deploy-pin DIGEST=...`"
         for d in docs
-        if d.get("kind") in ("Function", "Provider")
-        and str((d.get("spec") or {}).get("package", "")).endswith("@sha256:" + "0" * 64)
+        if d.get("kind") in ("Function", "Provider") and _package(d).endswith("@sha256:" + "0" * 64)
     ]

@@ -50,7 +50,7 @@ def _drop(value: Any, schema: crdschema.Schema) -> None:
             _drop(item, schema["items"])
 
 
-def _kv_errors(doc: dict[str, Any], where: str = "") -> list[str]:
+def _kv_errors(doc: dict[str, Any]) -> list[str]:
     """Strict validation of a built-in object with kubernetes-validate (first error only)."""
     try:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
@@ -59,7 +59,7 @@ def _kv_errors(doc: dict[str, Any], where: str = "") -> list[str]:
         return [f"<root>: no schema for {what}"]
     except kubernetes_validate.ValidationError as err:
         path = ".".join(str(p) for p in err.path)
-        return [f"{where}{path or '<root>'}: {err.message}"]
+        return [f"{path or '<root>'}: {err.message}"]
     return []
 
 

@@ -56,18 +56,19 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-class _XRDDumper(_Dumper):  # type: ignore[misc, valid-type]
-    """Safe dumper with block-style multi-line strings (a subclass: the global stays clean)."""
+class BlockDumper(_Dumper):  # type: ignore[misc, valid-type]
+    """Safe dumper with block-style multi-line strings (a subclass: the global stays clean);
+    also renders the CRD file (crdtext)."""
 
 
-_XRDDumper.add_representer(str, _str_representer)
+BlockDumper.add_representer(str, _str_representer)
 
 
 def dump(document: dict[str, Any]) -> str:
     """Stable YAML: sorted keys, block style, no aliases."""
     return yaml.dump(
         document,
-        Dumper=_XRDDumper,
+        Dumper=BlockDumper,
         sort_keys=True,
         default_flow_style=False,
         allow_unicode=True,

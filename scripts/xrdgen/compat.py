@@ -204,11 +204,9 @@ class _Walker:
             self.add(path, "enum-widened", "enum removed: any value allowed")
         elif old is None:
             self.add(path, "enum-narrowed", f"enum added: only {_show(new)} allowed")
-        elif [v for v in old if v not in new]:
-            gone = [v for v in old if v not in new]
+        elif gone := [v for v in old if v not in new]:
             self.add(path, "enum-narrowed", f"enum narrowed: {_show(gone)} no longer allowed")
-        elif [v for v in new if v not in old]:
-            added = [v for v in new if v not in old]
+        elif added := [v for v in new if v not in old]:
             self.add(path, "enum-widened", f"enum widened: {_show(added)} allowed")
 
     def bound(self, key: str, direction: int, old: Any, new: Any, path: str) -> None:

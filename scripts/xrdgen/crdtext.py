@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from scripts.xrdgen.assemble import BlockDumper
+
 Path_ = tuple[str, ...]
 # Values that are data, not schema: a "description" key inside them is not prose to replace.
 _DATA = ("default", "enum", "example", "x-kubernetes-validations")
@@ -160,23 +162,11 @@ def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Safe dumper with `|-` blocks for multi-line descriptions, like controller-gen."""
-
-
-_Dumper.add_representer(str, _block_strings)
-
-
 def render(doc: dict[str, Any], header: str) -> str:
     """The CRD file: `header` (comment lines) then the document in canonical order."""
     body = yaml.dump(
         _ordered(doc),
-        Dumper=_Dumper,
+        Dumper=BlockDumper,  # `|-` blocks for multi-line descriptions
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scripts import crdschema
 from scripts.xrdgen import compat, config, crdtext, source, sync, upstream
 from scripts.xrdgen.files import write_atomic
 from scripts.xrdgen.options import GenError
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -51,18 +47,22 @@ class Outcome:
         return [c for x in self.xrds for c in x.changes or []]
 
     @property
+    def changes(self) -> list[compat.Change]:
+        """The CRD's changes, then every XRD's: what the verdict sums up."""
+        return [*self.crd_changes, *self.xrd_changes]
+
+    @property
     def breaking(self) -> bool:
-        return any(c.breaking for c in [*self.crd_changes, *self.xrd_changes])
+        return any(c.breaking for c in self.changes)
 
 
 def _upstream_crd(fetched: upstream.Fetched, name: str, where: str) -> dict[str, Any]:
     """The upstream file as a CRD, refusing anything `crd/` could not become."""
     try:
-        docs = [d for d in yaml.load_all(fetched.data.decode("utf-8"), Loader=_Loader) if d]
+        text = fetched.data.decode("utf-8")
     except UnicodeDecodeError:
         raise GenError(f"{where}: not UTF-8 text") from None
-    except yaml.YAMLError as err:
-        raise GenError(f"{where}: not valid YAML: {source.yaml_problem(err)}") from None
+    docs = [d for d in source.parse_documents(text, where) if d]
     crd = source.choose_crd(fetched.path, docs, None)
     if crd["metadata"]["name"] != name:
         raise GenError(f"{where}: CRD {crd['metadata']['name']}, but crd/ holds {name}")

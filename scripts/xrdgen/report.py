@@ -60,8 +60,7 @@ def lines(outcome: Outcome) -> list[str]:
         out += [f"xrd-gen: {shown}: {c.line()}" for c in update.changes or []]
     out += [f"xrd-gen: note: {note}" for note in outcome.notes]
     out += [f"xrd-gen: needs a description: {path}" for path in outcome.undescribed]
-    changes = [*outcome.crd_changes, *outcome.xrd_changes]
-    out.append(f"xrd-gen: verdict: {compat.verdict(changes)}")
+    out.append(f"xrd-gen: verdict: {compat.verdict(outcome.changes)}")
     out += [f"xrd-gen: wrote {sync.display(path)}" for path in outcome.written]
     return out
 
@@ -80,7 +79,7 @@ def body(outcome: Outcome) -> str:
     if not outcome.changed:
         return f"{MARK}\nUpstream `{block.path}` is unchanged at `{fetched.commit}`.\n"
     verdict = _verdict(outcome)
-    changes = [*outcome.crd_changes, *outcome.xrd_changes]
+    ask = ASK_BREAKING if outcome.breaking else ASK_COMPATIBLE
     intro = (
         f"[`{block.repository}` `{block.path}`]({block.file_url(fetched.commit)}) changed "
         f"between the pinned `{block.commit[:12]}` and `{fetched.commit[:12]}` "
@@ -97,7 +96,7 @@ def body(outcome: Outcome) -> str:
         "",
         "### Verdict",
         "",
-        f"**{compat.verdict(changes)}.** " + (ASK_BREAKING if outcome.breaking else ASK_COMPATIBLE),
+        f"**{compat.verdict(outcome.changes)}.** {ask}",
         "",
         "### XRDs (what claims and XRs see)",
         "",

@@ -48,10 +48,18 @@ class Source:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def yaml_problem(err: yaml.YAMLError) -> str:
+def _yaml_problem(err: yaml.YAMLError) -> str:
     mark = getattr(err, "problem_mark", None)
     problem = getattr(err, "problem", None) or str(err)
     return f"{problem} (line {mark.line + 1})" if mark is not None else problem
+
+
+def parse_documents(text: str, where: object) -> list[Any]:
+    """All non-null YAML documents of `text`, or a one-line GenError naming `where`."""
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.YAMLError as err:
+        raise GenError(f"{where}: not valid YAML: {_yaml_problem(err)}") from None
 
 
 def read_documents(path: Path) -> list[Any]:
@@ -61,10 +69,7 @@ def read_documents(path: Path) -> list[Any]:
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise GenError(f"{path}: cannot read: {reason}") from None
-    try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
-    except yaml.YAMLError as err:
-        raise GenError(f"{path}: not valid YAML: {yaml_problem(err)}") from None
+    return parse_documents(text, path)
 
 
 def _describe(doc: Any) -> str:
