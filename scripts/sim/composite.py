@@ -34,7 +34,6 @@ from scripts.sim.store import Key, Store, key_of
 
 FINALIZER = "composite.apiextensions.crossplane.io"
 LABEL_COMPOSITE = "crossplane.io/composite"
-SYSTEM = conditions.SYSTEM
 Call = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
 
 
