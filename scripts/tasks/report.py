@@ -14,6 +14,8 @@ from typing import Protocol
 from scripts.tasks.claimstate import Claim
 
 Out = Callable[[str], None]
+#: The result both tasks write as soon as the ProwJob URL is known (Progress writes it).
+PROW_JOB_URL = "prowJobURL"
 
 
 class Results(Protocol):
@@ -94,7 +96,7 @@ class Progress:
             self.url = claim.prow_job_url
             self.out(f"ProwJob URL: {self.url}")
             if self.results is not None:
-                self.results.write("prowJobURL", self.url)
+                self.results.write(PROW_JOB_URL, self.url)
         if claim.phase != self.phase:
             self.phase = claim.phase
             self.out(f"{claim.describe()}")
