@@ -19,7 +19,7 @@ import base64
 import copy
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import crossplane.function.proto.v1.run_function_pb2 as fnv1
 
@@ -34,8 +34,15 @@ from scripts.sim.store import Key, Store, key_of
 
 FINALIZER = "composite.apiextensions.crossplane.io"
 LABEL_COMPOSITE = "crossplane.io/composite"
-SYSTEM = conditions.SYSTEM
 Call = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
+
+
+class LastRun(NamedTuple):
+    """An XR's latest pipeline run, for the invariants to judge."""
+
+    tick: int
+    response: fnv1.RunFunctionResponse | None  # None: the call itself failed
+    applied: bool  # applied in full (no failed call, no FATAL, no refused publish)
 
 
 def _refs_path(xr: dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +75,7 @@ class CompositeReconciler:
         self.condition_messages: list[str] = []  # every condition message the function sent
         self.errors: list[str] = []  # reconcile errors (failed calls, FATAL results)
         self.events: list[conditions.Event] = []
-        #: Per XR uid: (tick, the last response, whether it was applied in full).
-        self.last: dict[str, tuple[int, fnv1.RunFunctionResponse | None, bool]] = {}
+        self.last: dict[str, LastRun] = {}  # per XR uid
         self.calls = 0
         self.tick = 0
 
@@ -93,23 +99,23 @@ class CompositeReconciler:
         try:
             rsp = self._run(xr, observed)
         except RenderError as err:
-            self.last[uid] = (self.tick, None, False)
+            self.last[uid] = LastRun(self.tick, None, applied=False)
             self._failed(xr, f"cannot compose resources: {err}")
             return
         step = self.composition["spec"]["pipeline"][0]["step"]
         outcome = conditions.outcome(rsp, step)
         self._record(xr, outcome)
         if outcome.fatal is not None:
-            self.last[uid] = (self.tick, rsp, False)
+            self.last[uid] = LastRun(self.tick, rsp, applied=False)
             self._failed(xr, f"cannot compose resources: {outcome.fatal}", rsp)
             return
         try:
             self._apply(xr, observed, rsp)
         except connection.NotControllableError as err:
-            self.last[uid] = (self.tick, rsp, False)
+            self.last[uid] = LastRun(self.tick, rsp, applied=False)
             self._failed(xr, f"cannot publish connection details: {err}")
             return
-        self.last[uid] = (self.tick, rsp, True)
+        self.last[uid] = LastRun(self.tick, rsp, applied=True)
 
     def _configure(self, xr: dict[str, Any]) -> dict[str, Any]:
         """Finalizer and composite label; a legacy XR's connection Secret named after its UID."""

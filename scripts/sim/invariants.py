@@ -135,9 +135,9 @@ def conditions_current(world: World) -> None:
     """
     for xr in world.xrs():
         last = world.composite.last.get(xr["metadata"]["uid"])
-        if last is None or last[0] != world.tick or not last[2] or last[1] is None:
+        if last is None or last.tick != world.tick or not last.applied or last.response is None:
             continue
-        sent = {c.type for c in last[1].conditions}
+        sent = {c.type for c in last.response.conditions}
         for cond in (xr.get("status") or {}).get("conditions") or []:
             if cond["type"] not in SYSTEM and cond["type"] not in sent:
                 raise InvariantError(
@@ -213,9 +213,9 @@ class FatalExplained:
         self.pending = {}
         for xr in world.xrs():
             last = world.composite.last.get(xr["metadata"]["uid"])
-            if last is None or last[0] != world.tick:
+            if last is None or last.tick != world.tick:
                 continue
-            message = _fatal(last[1])
+            message = _fatal(last.response)
             if not message:
                 continue
             if world.v2:

@@ -61,7 +61,13 @@ class World:
     ) -> None:
         self.tick = 0
         self.v2 = v2
-        self.request_name = request_name
+        example = load("examples/xr-v2.yaml" if v2 else "examples/claim.yaml")["metadata"]
+        self._request_key = (
+            XR_API,
+            "TestPlatformCluster",
+            example["namespace"],
+            request_name or example["name"],
+        )
         self.control = Store("control", lambda: self.tick)
         self.appci = Store("appci", lambda: self.tick)
         self.client = FunctionClient("function-ephemeral-cluster", target)
@@ -152,7 +158,7 @@ class World:
                 "apiVersion": xr["apiVersion"],
                 "kind": xr["kind"],
                 "metadata": {
-                    "name": self.request_name or meta["name"],
+                    "name": self.request_key[3],
                     "namespace": meta["namespace"],
                     "annotations": meta["annotations"],
                 },
@@ -169,7 +175,7 @@ class World:
                 "apiVersion": claim["apiVersion"],
                 "kind": claim["kind"],
                 "metadata": {
-                    "name": self.request_name or meta["name"],
+                    "name": self.request_key[3],
                     "namespace": meta["namespace"],
                     "annotations": meta["annotations"],
                 },
@@ -180,18 +186,9 @@ class World:
 
     @property
     def request_key(self) -> tuple[str, str, str, str]:
-        """What the tenant created: the claim (v1) or the XR (v2)."""
-        if self.v2:
-            xr = load("examples/xr-v2.yaml")
-            return (
-                XR_API,
-                "TestPlatformCluster",
-                xr["metadata"]["namespace"],
-                self.request_name or xr["metadata"]["name"],
-            )
-        claim = load("examples/claim.yaml")
-        meta = claim["metadata"]
-        return (XR_API, "TestPlatformCluster", meta["namespace"], self.request_name or meta["name"])
+        """What the tenant created: the claim (v1) or the XR (v2), named as the example's
+        unless the World was given `request_name`."""
+        return self._request_key
 
     def request(self) -> dict[str, Any] | None:
         """The tenant's claim (v1) or XR (v2) as stored now."""

@@ -15,7 +15,7 @@ from typing import NoReturn, TextIO
 
 from scripts.tasks import deprovision, provision
 from scripts.tasks.params import CI_OPERATOR_OBJECTS, ParamError, provision_request
-from scripts.tasks.report import Outcome, ResultFiles
+from scripts.tasks.report import PROW_JOB_URL, Outcome, ResultFiles
 from scripts.tasks.seam import Kube, KubeError
 
 EXIT_FAILED = 1
@@ -45,9 +45,9 @@ RESULTS = {
         provision.SECRET_REF,
         provision.CLAIM_NAME,
         provision.CLAIM_NAMESPACE,
-        "prowJobURL",
+        PROW_JOB_URL,
     ),
-    "deprovision": (deprovision.STATE, deprovision.URL),
+    "deprovision": (deprovision.STATE, PROW_JOB_URL),
 }
 KubeFactory = Callable[[str | None], Kube]
 

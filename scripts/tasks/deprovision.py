@@ -27,7 +27,6 @@ from scripts.tasks.report import Out, Outcome, Progress, Results, TimedOut
 from scripts.tasks.seam import Kube, NotFoundError, Ref
 
 STATE = "prowJobState"
-URL = "prowJobURL"
 TEARDOWN = {"spec": {"tearDownCluster": True}}
 
 

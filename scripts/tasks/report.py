@@ -14,6 +14,8 @@ from typing import Protocol
 from scripts.tasks.claimstate import Claim
 
 Out = Callable[[str], None]
+#: The result both tasks write as soon as the ProwJob URL is known (Progress writes it).
+PROW_JOB_URL = "prowJobURL"
 
 
 class Results(Protocol):
@@ -83,7 +85,7 @@ def human(seconds: float) -> str:
 class Progress:
     """Prints the ProwJob URL the first time it is known and every change of phase."""
 
-    def __init__(self, out: Out, results: Results | None = None) -> None:
+    def __init__(self, out: Out, results: Results) -> None:
         self.out = out
         self.results = results
         self.url = ""
@@ -93,8 +95,7 @@ class Progress:
         if claim.prow_job_url and claim.prow_job_url != self.url:
             self.url = claim.prow_job_url
             self.out(f"ProwJob URL: {self.url}")
-            if self.results is not None:
-                self.results.write("prowJobURL", self.url)
+            self.results.write(PROW_JOB_URL, self.url)
         if claim.phase != self.phase:
             self.phase = claim.phase
             self.out(f"{claim.describe()}")

@@ -43,12 +43,11 @@ def _merge(target: Obj, patch: Obj) -> Obj:
 
 
 class SimKube:
-    """`Kube` for a World; `requests` records every call, for the tests to look at."""
+    """`Kube` for a World."""
 
     def __init__(self, world: World, seconds_per_tick: float = 60.0) -> None:
         self.world = world
         self.seconds_per_tick = seconds_per_tick
-        self.requests: list[tuple[str, str]] = []
         self._start = world.tick
 
     def now(self) -> float:
@@ -56,7 +55,6 @@ class SimKube:
 
     def create(self, obj: Obj) -> Obj:
         meta = obj["metadata"]
-        self.requests.append(("create", f"{meta['namespace']}/{meta['name']}"))
         # What crosses the wire is JSON: the stored copy shares nothing with the caller's dict.
         try:
             return self.world.control.create(json.loads(json.dumps(obj)))
@@ -64,28 +62,22 @@ class SimKube:
             raise AlreadyExistsError(f"{CLAIM_KIND} {meta['namespace']}/{meta['name']}") from err
 
     def get(self, ref: Ref) -> Obj | None:
-        self.requests.append(("get", str(ref)))
-        return self._read(ref)
-
-    def _read(self, ref: Ref) -> Obj | None:
         api_version, kind = _KINDS[ref.kind]
         return self.world.control.get(api_version, kind, ref.name, ref.namespace)
 
     def merge_patch(self, ref: Ref, patch: Obj) -> Obj:
-        self.requests.append(("patch", f"{ref} {json.dumps(patch, sort_keys=True)}"))
-        current = self._read(ref)
+        current = self.get(ref)
         if current is None:
             raise NotFoundError(f"{ref} not found")
         return self.world.control.update(_merge(current, patch))
 
     def watch(self, ref: Ref, deadline: float) -> Iterator[Obj | None]:
-        self.requests.append(("watch", str(ref)))
-        current = self._read(ref)
+        current = self.get(ref)
         yield current
         version = _version(current)
         while self.now() < deadline:
             self.world.step()
-            current = self._read(ref)
+            current = self.get(ref)
             if _version(current) != version:
                 version = _version(current)
                 yield current
