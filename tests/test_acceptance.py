@@ -10,7 +10,6 @@ leaked credential, a delivered kubeconfig never changes).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 from collections.abc import Iterator
@@ -21,8 +20,9 @@ import validation as v
 import yaml
 from conftest import ROOT, shared_file
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from lifecycle_helpers import real_function
 
-from function import fn, structs
+from function import structs
 from scripts import crdschema
 from scripts.render.fakes import serve_fake
 from scripts.render.launcher import FunctionProcess
@@ -82,15 +82,15 @@ def _validate(world: World) -> None:
     xrd = v.find_xrd("XTestPlatformCluster")
     assert xrd is not None
     claim = world.request()
-    if claim is not None:
-        assert crdschema.validate(claim, v.claim_crd(xrd, XR_API)) == []
-    for xr in _xrs(world):
-        assert crdschema.validate(xr, v.xr_crd(xrd, XR_API)) == []
-    for ec in world.ecs():
-        errors = crdschema.validate(ec, EC_CRD)
-        if "status" not in ec:  # created, not yet reported on: the reconciler writes status
-            errors = v.without_required_status(errors)
-        assert errors == []
+    assert claim is not None  # called only while the claim exists: validate it, never skip
+    assert crdschema.validate(claim, v.claim_crd(xrd, XR_API)) == []
+    [xr] = _xrs(world)
+    assert crdschema.validate(xr, v.xr_crd(xrd, XR_API)) == []
+    [ec] = world.ecs()
+    errors = crdschema.validate(ec, EC_CRD)
+    if "status" not in ec:  # created, not yet reported on: the reconciler writes status
+        errors = v.without_required_status(errors)
+    assert errors == []
 
 
 def test_upstream_acceptance_scenario(world: AcceptanceWorld) -> None:
@@ -223,13 +223,9 @@ def test_apply_status_merges_like_server_side_apply() -> None:
 # Negative controls: each assertion of the script fails for a function that breaks it -------
 
 
-def _real(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
-    return asyncio.run(fn.FunctionRunner(cache_entries=0).RunFunction(req, None))
-
-
 def drops_run_names(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """Forwards no pipeline/task-run annotation to the EphemeralCluster."""
-    rsp = _real(req)
+    rsp = real_function(req)
     if "ec" in rsp.desired.resources:
         obj = structs.struct_to_dict(rsp.desired.resources["ec"].resource)
         annotations = obj["spec"]["forProvider"]["manifest"]["metadata"]["annotations"]
@@ -241,7 +237,7 @@ def drops_run_names(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
 
 def drops_password(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """Delivers the kubeconfig but not kubeAdminPassword."""
-    rsp = _real(req)
+    rsp = real_function(req)
     if "kubeAdminPassword" in rsp.desired.composite.connection_details:
         del rsp.desired.composite.connection_details["kubeAdminPassword"]
     return rsp
@@ -249,7 +245,7 @@ def drops_password(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
 
 def no_phase_condition(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """Reports the phase only in status, not as the _EphemeralClusterPhase condition."""
-    rsp = _real(req)
+    rsp = real_function(req)
     kept = [c for c in rsp.conditions if c.type != "_EphemeralClusterPhase"]
     del rsp.conditions[:]
     rsp.conditions.extend(kept)
@@ -258,7 +254,7 @@ def no_phase_condition(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse
 
 def observes_pending_forever(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
     """Never follows status.secretRef: the credentials Object stays on `pending`."""
-    rsp = _real(req)
+    rsp = real_function(req)
     if "credentials" in rsp.desired.resources:
         obj = structs.struct_to_dict(rsp.desired.resources["credentials"].resource)
         obj["spec"]["forProvider"]["manifest"]["metadata"]["name"] = "pending"

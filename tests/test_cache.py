@@ -156,6 +156,8 @@ def test_held_bytes_stay_within_the_budget_and_are_counted_exactly() -> None:
     # The most recent request is still answered from the cache; the oldest is not.
     assert _run(runner, _req("tag-59", version="59")) is entries[-1][0]
     assert runner.cache.hits == 121
+    _run(runner, _req("tag-0", version="0"))
+    assert runner.cache.hits == 121
 
 
 def test_first_sightings_count_against_the_budget() -> None:

@@ -11,7 +11,6 @@ from conftest import shared_file
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import config, credentials, observed
-from function.observed import TENANT
 from scripts import crdschema
 
 DETAILS = {"kubeconfig": f.KUBECONFIG, "kubeAdminPassword": f.PASSWORD}
@@ -26,12 +25,6 @@ BOTH_EC = f.ec_manifest(
     secret_ref="x-credentials",
     kubeconfig=b"stale-status-kubeconfig",
 )
-
-
-def _for_tenant(ec: dict[str, Any], tenant: str) -> dict[str, Any]:
-    """The EC's metadata with its konflux-tenant annotation set to `tenant`."""
-    annotations = {**ec["metadata"]["annotations"], TENANT: tenant}
-    return {**ec["metadata"], "annotations": annotations}
 
 
 def _observed(ec: dict[str, Any], creds: bool = True) -> dict[str, Any]:
@@ -165,7 +158,15 @@ def test_v2_composes_a_secret_in_the_xr_namespace() -> None:
     xr = f.xr_v2(namespace="team-c", secret_name="my-kubeconfig")
     observed = {
         # Annotated for team-c: an EC of another tenant delivers nothing (issue 10, point 2).
-        "ec": f.ec_object({**NEW_EC, "metadata": _for_tenant(NEW_EC, "team-c")}, v2=True),
+        "ec": f.ec_object(
+            f.ec_manifest(
+                phase="Ready",
+                conditions=f.READY_CONDITIONS,
+                secret_ref="x-credentials",
+                tenant="team-c",
+            ),
+            v2=True,
+        ),
         "credentials": (f.credentials_object(), DETAILS),
     }
     rsp = f.run(f.request(xr, observed))

@@ -19,6 +19,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import drain
+from scripts import procs
 
 CALLS = 16
 SLOW_SECONDS = 0.06  # 16 calls: ~1 s of blocked loop, well inside half the 5 s grace period
@@ -39,13 +40,6 @@ cli()
 """
 
 
-def _wait_for(path: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, "the server never started a call"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_answers_all_16_outstanding_calls_then_exits_0(tmp_path: Path, workers: str):
     mark = tmp_path / "started"
@@ -64,7 +58,7 @@ def test_sigterm_answers_all_16_outstanding_calls_then_exits_0(tmp_path: Path, w
                 )
                 for i in range(CALLS)
             ]
-            _wait_for(mark)
+            procs.wait_until(proc, mark.exists, 30.0)  # the server started a call
             time.sleep(0.2)  # every request is on the server by now; most are not answered
             answered_before = sum(fut.done() for fut in futures)
             code, out, err = serving.stop(proc)

@@ -15,7 +15,6 @@ from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import fn, mapping, observed, requirements
 
-EC_OBJ = f.ec_object(f.ec_manifest(phase="Provisioning"))
 READY_EC = f.ec_manifest(phase="Ready", conditions=f.READY_CONDITIONS, secret_ref="creds-x")
 
 

@@ -138,8 +138,14 @@ def test_cluster_ready_on_the_claim_implies_a_ready_xr(
     assert _xr_ready(rsp) is usable
 
 
-@pytest.mark.parametrize("earlier", ["unready-resource", "xr-not-ready"])
-def test_an_earlier_steps_unready_state_withholds_cluster_ready(earlier: str) -> None:
+@pytest.mark.parametrize(
+    ("earlier", "reason"),
+    [
+        ("unready-resource", "WaitingForComposedResources"),
+        ("xr-not-ready", "WaitingForComposite"),
+    ],
+)
+def test_an_earlier_steps_unready_state_withholds_cluster_ready(earlier: str, reason: str) -> None:
     """Crossplane derives the XR's readiness from every step's resources; if another step keeps
     it from Ready, the claim must not be told ClusterReady=True either."""
     observed = {
@@ -155,4 +161,4 @@ def test_an_earlier_steps_unready_state_withholds_cluster_ready(earlier: str) ->
     assert not _xr_ready(rsp)
     assert not _tells_claim_cluster_ready(rsp)
     cond = f.conditions(rsp)["ClusterReady"]
-    assert cond.reason in ("WaitingForComposedResources", "WaitingForComposite")
+    assert cond.reason == reason

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import validation as v
 from conftest import present
+from lifecycle_helpers import everything_gone
 from tasks_helpers import (
     NAME,
     NAMESPACE,
@@ -34,10 +35,6 @@ from scripts.tasks.params import provision_request
 from scripts.tasks.provision import provision
 from scripts.tasks.report import MemoryResults, Outcome
 from scripts.tasks.seam import Ref
-
-
-def everything_gone(world: World) -> bool:
-    return not world.appci.list() and not world.control.list("v1", "Secret") and not world.xrs()
 
 
 class FirstURL:
@@ -103,7 +100,7 @@ def test_ready_then_deprovision_then_pipelinerun_deleted(function_target: str) -
 
         # Deleting the PipelineRun garbage-collects the claim through its ownerReference.
         world.control.delete("tekton.dev/v1", "PipelineRun", PIPELINE_RUN, NAMESPACE)
-        world.run_until(lambda w: w.request() is None and everything_gone(w), "all deleted")
+        world.run_until(everything_gone, "all deleted")
     finally:
         world.close()
 
