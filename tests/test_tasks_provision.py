@@ -30,6 +30,7 @@ from tasks_helpers import (
 from function.observed import PIPELINE_RUN as PIPELINE_RUN_ANNOTATION
 from function.observed import TASK_RUN as TASK_RUN_ANNOTATION
 from scripts import crdschema
+from scripts.sim.store import TICK_SECONDS
 from scripts.sim.world import World
 from scripts.tasks.params import provision_request
 from scripts.tasks.provision import provision
@@ -167,7 +168,8 @@ def test_timeout_says_what_it_waited_for(function_target: str) -> None:
         owner = pipeline_run(world)
         run = run_provision(world, provision_values(owner["metadata"]["uid"], timeout="5m"))
         assert not run.outcome.ok
-        assert run.ticks == 5  # one tick stands for a minute
+        # The task's deadline runs on the world's clock: 5 minutes are 10 ticks of 30 s.
+        assert run.ticks == 5 * 60 // TICK_SECONDS == 10
         assert run.outcome.message.startswith(
             f"timed out after 5m waiting for TestPlatformCluster {NAMESPACE}/{NAME} to become "
             "Ready (last seen: phase Provisioning, Ready=False"

@@ -1,8 +1,9 @@
 """The seam over the lifecycle simulation: the tasks run against scripts/sim's World.
 
-Only the World's public API and its control-plane store are used. Time is the simulation's:
-each tick stands for `seconds_per_tick` (the app.ci reconciler polls once a minute, so 60 by
-default), and waiting in `watch` is what advances the world, one tick at a time, until the
+Only the World's public API and its control-plane store are used. Time is the simulation's
+own clock (`World.now`: a tick is `store.TICK_SECONDS`), the same clock the provider's poll
+interval and app.ci's phase lag run on, so a task's timeout and the world agree on what a
+minute is. Waiting in `watch` is what advances the world, one tick at a time, until the
 object changes or the deadline passes.
 """
 
@@ -45,13 +46,13 @@ def _merge(target: Obj, patch: Obj) -> Obj:
 class SimKube:
     """`Kube` for a World."""
 
-    def __init__(self, world: World, seconds_per_tick: float = 60.0) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
-        self.seconds_per_tick = seconds_per_tick
-        self._start = world.tick
+        self._start = world.now
 
     def now(self) -> float:
-        return (self.world.tick - self._start) * self.seconds_per_tick
+        """Seconds of simulated time since this seam was made."""
+        return float(self.world.now - self._start)
 
     def create(self, obj: Obj) -> Obj:
         meta = obj["metadata"]
